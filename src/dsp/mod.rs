@@ -1,0 +1,7 @@
+//! Signal processing that runs in the audio callback. Nothing here allocates after construction.
+
+pub mod denormal;
+pub mod fir;
+pub mod smoother;
+pub mod stft;
+pub mod window;

@@ -1,0 +1,226 @@
+//! Streaming short-time Fourier transform: Hann-windowed frames of the incoming audio, a hook that
+//! may change each frame's spectrum, and overlap-add resynthesis. With the hook doing nothing the
+//! output is the input delayed by exactly one window (`latency()` samples).
+//!
+//! Every window size and overlap is planned at construction, so switching them on the audio thread
+//! allocates nothing. All channels are framed in lock-step, so a frame operation sees the same
+//! instant on every channel.
+
+use std::sync::Arc;
+
+use realfft::num_complex::Complex32;
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+
+use super::window;
+
+/// Window sizes the stage supports, in samples.
+pub const WINDOW_SIZES: [usize; 7] = [256, 512, 1024, 2048, 4096, 8192, 16384];
+/// Overlaps (window / hop) the stage supports.
+pub const OVERLAPS: [usize; 4] = [2, 4, 8, 16];
+pub const MAX_WINDOW: usize = WINDOW_SIZES[WINDOW_SIZES.len() - 1];
+
+/// The spectra of one frame, one per channel, as seen by a frame operation.
+pub struct FrameBuffers {
+    spectra: Vec<Vec<Complex32>>,
+    bins: usize,
+}
+
+impl FrameBuffers {
+    pub fn channels(&self) -> usize {
+        self.spectra.len()
+    }
+
+    /// Bins 0 (DC) to window/2 (Nyquist) of one channel.
+    pub fn channel(&mut self, ch: usize) -> &mut [Complex32] {
+        &mut self.spectra[ch][..self.bins]
+    }
+}
+
+struct Plan {
+    forward: Arc<dyn RealToComplex<f32>>,
+    inverse: Arc<dyn ComplexToReal<f32>>,
+    analysis: Vec<f32>,
+    /// One synthesis window per entry of `OVERLAPS`.
+    synthesis: Vec<Vec<f32>>,
+}
+
+pub struct StreamingStft {
+    plans: Vec<Plan>,
+    window: usize,
+    hop: usize,
+    plan: usize,
+    overlap_index: usize,
+    /// Per channel: the last `window` input samples, a ring indexed by `pos`.
+    input: Vec<Vec<f32>>,
+    /// Per channel: overlap-add accumulator, a ring indexed by `pos`.
+    output: Vec<Vec<f32>>,
+    pos: usize,
+    since_frame: usize,
+    time: Vec<f32>,
+    frames: FrameBuffers,
+    scratch: Vec<Complex32>,
+}
+
+/// Index of `value` in `table`, or an error naming the allowed values.
+fn position(table: &[usize], value: usize, what: &str) -> Result<usize, String> {
+    table
+        .iter()
+        .position(|&v| v == value)
+        .ok_or_else(|| format!("{what} {value} is not supported (use one of {table:?})"))
+}
+
+impl StreamingStft {
+    pub fn new(channels: usize, window: usize, overlap: usize) -> Result<Self, String> {
+        let mut planner = RealFftPlanner::<f32>::new();
+        let plans: Vec<Plan> = WINDOW_SIZES
+            .iter()
+            .map(|&n| {
+                let analysis = window::hann(n);
+                let synthesis = OVERLAPS
+                    .iter()
+                    .map(|o| window::synthesis(&analysis, n / o))
+                    .collect();
+                Plan {
+                    forward: planner.plan_fft_forward(n),
+                    inverse: planner.plan_fft_inverse(n),
+                    analysis,
+                    synthesis,
+                }
+            })
+            .collect();
+        let scratch_len = plans
+            .iter()
+            .map(|p| p.forward.get_scratch_len().max(p.inverse.get_scratch_len()))
+            .max()
+            .unwrap_or(0);
+        let bins = MAX_WINDOW / 2 + 1;
+        let mut stft = Self {
+            plans,
+            window: 0,
+            hop: 0,
+            plan: 0,
+            overlap_index: 0,
+            input: vec![vec![0.0; MAX_WINDOW]; channels],
+            output: vec![vec![0.0; MAX_WINDOW]; channels],
+            pos: 0,
+            since_frame: 0,
+            time: vec![0.0; MAX_WINDOW],
+            frames: FrameBuffers {
+                spectra: vec![vec![Complex32::default(); bins]; channels],
+                bins,
+            },
+            scratch: vec![Complex32::default(); scratch_len],
+        };
+        stft.configure(window, overlap)?;
+        Ok(stft)
+    }
+
+    /// Switches window size and overlap and clears the state. Allocation-free: callable from the
+    /// audio thread.
+    pub fn configure(&mut self, window: usize, overlap: usize) -> Result<(), String> {
+        self.plan = position(&WINDOW_SIZES, window, "window size")?;
+        self.overlap_index = position(&OVERLAPS, overlap, "overlap")?;
+        self.window = window;
+        self.hop = window / overlap;
+        self.frames.bins = window / 2 + 1;
+        self.reset();
+        Ok(())
+    }
+
+    pub fn reset(&mut self) {
+        for ring in self.input.iter_mut().chain(self.output.iter_mut()) {
+            ring.fill(0.0);
+        }
+        self.pos = 0;
+        self.since_frame = 0;
+    }
+
+    pub fn window(&self) -> usize {
+        self.window
+    }
+
+    pub fn overlap(&self) -> usize {
+        self.window / self.hop
+    }
+
+    /// Delay from input to output, in samples.
+    pub fn latency(&self) -> usize {
+        self.window
+    }
+
+    /// Runs `io` (one equally long slice per channel) through the transform in place; `on_frame`
+    /// sees every frame's spectra before resynthesis.
+    pub fn process(&mut self, io: &mut [&mut [f32]], mut on_frame: impl FnMut(&mut FrameBuffers)) {
+        let len = io.first().map_or(0, |c| c.len());
+        let mut done = 0;
+        while done < len {
+            let run = (len - done)
+                .min(self.hop - self.since_frame)
+                .min(self.window - self.pos);
+            for ((chan, input), output) in io.iter_mut().zip(&mut self.input).zip(&mut self.output)
+            {
+                let samples = &mut chan[done..done + run];
+                let input = &mut input[self.pos..self.pos + run];
+                let output = &mut output[self.pos..self.pos + run];
+                for ((s, i), o) in samples.iter_mut().zip(input).zip(output) {
+                    *i = *s;
+                    *s = *o;
+                    *o = 0.0;
+                }
+            }
+            done += run;
+            self.pos = (self.pos + run) % self.window;
+            self.since_frame += run;
+            if self.since_frame == self.hop {
+                self.since_frame = 0;
+                self.frame(&mut on_frame);
+            }
+        }
+    }
+
+    /// Analyses the last `window` input samples, lets `on_frame` act, and overlap-adds the result.
+    fn frame(&mut self, on_frame: &mut impl FnMut(&mut FrameBuffers)) {
+        let n = self.window;
+        let plan = &self.plans[self.plan];
+        let synthesis = &plan.synthesis[self.overlap_index];
+        let (pos, bins) = (self.pos, self.frames.bins);
+        for (input, spectrum) in self.input.iter().zip(&mut self.frames.spectra) {
+            // Oldest sample first: the ring from `pos` to its end, then its start.
+            let (older, newer) = input[..n].split_at(pos);
+            for ((t, x), w) in self.time[..n]
+                .iter_mut()
+                .zip(newer.iter().chain(older))
+                .zip(&plan.analysis)
+            {
+                *t = x * w;
+            }
+            let done = plan.forward.process_with_scratch(
+                &mut self.time[..n],
+                &mut spectrum[..bins],
+                &mut self.scratch,
+            );
+            debug_assert!(done.is_ok());
+        }
+        on_frame(&mut self.frames);
+        for (output, spectrum) in self.output.iter_mut().zip(&mut self.frames.spectra) {
+            // The inverse real FFT needs real DC and Nyquist bins, whatever the hook did.
+            spectrum[0].im = 0.0;
+            spectrum[bins - 1].im = 0.0;
+            let done = plan.inverse.process_with_scratch(
+                &mut spectrum[..bins],
+                &mut self.time[..n],
+                &mut self.scratch,
+            );
+            debug_assert!(done.is_ok());
+            let (older, newer) = output[..n].split_at_mut(pos);
+            for ((o, t), w) in newer
+                .iter_mut()
+                .chain(older)
+                .zip(&self.time[..n])
+                .zip(synthesis)
+            {
+                *o += t * w;
+            }
+        }
+    }
+}

@@ -1,0 +1,426 @@
+//! The whole chain: denoise (FIR) → spectral (STFT) → dry/wet → output gain, with a crossfaded
+//! bypass. Shared by the plugin, the command line, the tests and the benches; it knows nothing of
+//! any plugin framework.
+//!
+//! `process` takes blocks of any length and never allocates, locks or waits; all the arithmetic
+//! happens in sub-blocks of at most `CHUNK` samples on preallocated buffers.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use atomic_float::AtomicF32;
+
+use crate::dsp::denormal::{sanitize_input, sanitize_output, FlushGuard};
+use crate::dsp::fir::{FirKernel, FirStage};
+use crate::dsp::smoother::Smoother;
+use crate::dsp::stft::{StreamingStft, MAX_WINDOW, OVERLAPS, WINDOW_SIZES};
+use crate::param_spec::{ParamId, ParamKind, ALL_PARAMS, PARAM_COUNT};
+use crate::taps_file::TapsSlot;
+use crate::worker::{Executor, Job, Worker};
+
+pub const MAX_CHANNELS: usize = 2;
+const CHUNK: usize = 256;
+const SMOOTH_MS: f32 = 20.0;
+/// Fade used to silence the spectral stage around a window or overlap change.
+const DECLICK_MS: f32 = 5.0;
+
+/// What the host or the command line fixes for the engine's lifetime.
+#[derive(Clone, Copy, Debug)]
+pub struct EngineConfig {
+    pub sample_rate: f32,
+    pub channels: usize,
+    pub executor: Executor,
+}
+
+/// State shared between an engine, its worker and the outside (editor, host state). It outlives
+/// engines: the plugin keeps one and hands it to each engine it activates.
+#[derive(Default)]
+pub struct EngineShared {
+    pub taps: TapsSlot,
+    pub status: EngineStatus,
+}
+
+/// Figures the engine publishes for the editor, written lock-free by the audio thread.
+#[derive(Default)]
+pub struct EngineStatus {
+    pub sample_rate: AtomicF32,
+    pub latency: AtomicU32,
+    pub taps_len: AtomicU32,
+    pub dropped_jobs: AtomicU64,
+    /// Peak of the last block of the "Reference" sidechain input (linear).
+    pub reference_peak: AtomicF32,
+}
+
+/// Background work of the engine.
+pub enum EngineJob {
+    /// Build the filter for the taps now in the slot (identity when it holds none).
+    LoadTaps {
+        shared: Arc<EngineShared>,
+        sample_rate: f32,
+    },
+}
+
+pub enum EngineResult {
+    Taps(Box<FirKernel>),
+}
+
+impl Job for EngineJob {
+    type Output = Option<EngineResult>;
+
+    fn run(self) -> Self::Output {
+        match self {
+            EngineJob::LoadTaps {
+                shared,
+                sample_rate,
+            } => {
+                let Some(file) = shared.taps.get() else {
+                    shared.taps.set_status(String::new());
+                    return Some(EngineResult::Taps(Box::new(FirKernel::identity())));
+                };
+                match FirKernel::new(&file.taps) {
+                    Ok(kernel) => {
+                        shared.taps.set_status(if file.sample_rate != sample_rate {
+                            format!(
+                                "taps made at {} Hz, running at {} Hz: the response is scaled",
+                                file.sample_rate, sample_rate
+                            )
+                        } else {
+                            String::new()
+                        });
+                        Some(EngineResult::Taps(Box::new(kernel)))
+                    }
+                    Err(e) => {
+                        shared.taps.set_status(format!("taps rejected: {e}"));
+                        None
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A delay of up to `MAX_WINDOW` samples per channel, to keep the dry path aligned with the
+/// spectral stage's latency.
+struct DryDelay {
+    rings: Vec<Vec<f32>>,
+    pos: usize,
+}
+
+impl DryDelay {
+    fn new(channels: usize) -> Self {
+        Self {
+            rings: vec![vec![0.0; MAX_WINDOW]; channels],
+            pos: 0,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.rings.iter_mut().for_each(|r| r.fill(0.0));
+    }
+
+    /// Replaces each sample of `io` by the one `delay` samples earlier.
+    fn process(&mut self, io: &mut [&mut [f32]], delay: usize) {
+        let len = io.first().map_or(0, |c| c.len());
+        for (chan, ring) in io.iter_mut().zip(&mut self.rings) {
+            let mut pos = self.pos;
+            for s in chan.iter_mut() {
+                let out = ring[(pos + MAX_WINDOW - delay) % MAX_WINDOW];
+                ring[pos] = *s;
+                *s = out;
+                pos = (pos + 1) % MAX_WINDOW;
+            }
+        }
+        self.pos = (self.pos + len) % MAX_WINDOW;
+    }
+}
+
+pub struct Engine {
+    config: EngineConfig,
+    shared: Arc<EngineShared>,
+    worker: Worker<EngineJob>,
+    values: [f32; PARAM_COUNT],
+    taps_seen: Option<u64>,
+    fir: FirStage,
+    stft: StreamingStft,
+    dry_delay: DryDelay,
+    denoise_mix: Smoother,
+    out_mix: Smoother,
+    out_gain: Smoother,
+    bypass: Smoother,
+    /// Spectral-stage gain that dips to zero while the STFT is reconfigured.
+    declick: Smoother,
+    /// Samples of silence still to wait, after a reconfiguration, before fading back in.
+    refill: usize,
+    /// Samples processed since construction or reset; before the first, settings apply at once.
+    processed: u64,
+    dry: [[f32; CHUNK]; MAX_CHANNELS],
+    wet: [[f32; CHUNK]; MAX_CHANNELS],
+    ramp: [[f32; CHUNK]; 5],
+}
+
+fn db_to_gain(db: f32, floor_db: f32) -> f32 {
+    if db <= floor_db {
+        0.0
+    } else {
+        10f32.powf(db / 20.0)
+    }
+}
+
+impl Engine {
+    pub fn new(config: EngineConfig, shared: Arc<EngineShared>) -> Result<Self, String> {
+        if config.channels == 0 || config.channels > MAX_CHANNELS {
+            return Err(format!(
+                "{} channels: the engine handles 1 or 2",
+                config.channels
+            ));
+        }
+        if !(config.sample_rate.is_finite() && (8000.0..=768_000.0).contains(&config.sample_rate)) {
+            return Err(format!(
+                "sample rate {} Hz is not supported",
+                config.sample_rate
+            ));
+        }
+        let sr = config.sample_rate;
+        let values = ALL_PARAMS.map(|p| p.spec().default);
+        let window = WINDOW_SIZES[values[ParamId::SpecWindow as usize] as usize];
+        let overlap = OVERLAPS[values[ParamId::SpecOverlap as usize] as usize];
+        let smoother = |v: f32| Smoother::new(v, sr, SMOOTH_MS);
+        let mut engine = Self {
+            config,
+            worker: Worker::new(config.executor, "phasewright-worker"),
+            shared,
+            values,
+            taps_seen: None,
+            fir: FirStage::new(config.channels, sr),
+            stft: StreamingStft::new(config.channels, window, overlap)?,
+            dry_delay: DryDelay::new(config.channels),
+            denoise_mix: smoother(1.0),
+            out_mix: smoother(1.0),
+            out_gain: smoother(1.0),
+            bypass: smoother(0.0),
+            declick: Smoother::new(1.0, sr, DECLICK_MS),
+            refill: 0,
+            processed: 0,
+            dry: [[0.0; CHUNK]; MAX_CHANNELS],
+            wet: [[0.0; CHUNK]; MAX_CHANNELS],
+            ramp: [[0.0; CHUNK]; 5],
+        };
+        for p in ALL_PARAMS {
+            engine.set(p, engine.values[p as usize]);
+        }
+        engine.publish_status();
+        Ok(engine)
+    }
+
+    pub fn shared(&self) -> &Arc<EngineShared> {
+        &self.shared
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Input-to-output delay in samples; the host must be told when it changes.
+    pub fn latency(&self) -> usize {
+        self.stft.latency()
+    }
+
+    pub fn get(&self, id: ParamId) -> f32 {
+        self.values[id as usize]
+    }
+
+    /// Sets a parameter to a plain value (see `ParamSpec`); out-of-range values are clamped.
+    /// Continuous parameters glide there; before the first sample they jump.
+    pub fn set(&mut self, id: ParamId, value: f32) {
+        let (lo, hi) = id.spec().range();
+        let value = if value.is_nan() {
+            lo
+        } else {
+            value.clamp(lo, hi)
+        };
+        self.values[id as usize] = value;
+        let target = match id.spec().kind {
+            ParamKind::Decibels { min, .. } => db_to_gain(value, min),
+            ParamKind::Toggle => (value >= 0.5) as u8 as f32,
+            ParamKind::Choice { .. } => value.round(),
+            ParamKind::Fraction => value,
+        };
+        let smoother = match id {
+            ParamId::Bypass => &mut self.bypass,
+            ParamId::DenoiseEnable => &mut self.denoise_mix,
+            ParamId::OutMix => &mut self.out_mix,
+            ParamId::OutGain => &mut self.out_gain,
+            ParamId::SpecWindow | ParamId::SpecOverlap => {
+                if self.processed == 0 {
+                    self.apply_stft_layout();
+                } else if self.wanted_layout() != (self.stft.window(), self.stft.overlap()) {
+                    self.declick.set_target(0.0);
+                }
+                return;
+            }
+        };
+        if self.processed == 0 {
+            smoother.reset(target);
+        } else {
+            smoother.set_target(target);
+        }
+    }
+
+    fn wanted_layout(&self) -> (usize, usize) {
+        (
+            WINDOW_SIZES[self.values[ParamId::SpecWindow as usize] as usize],
+            OVERLAPS[self.values[ParamId::SpecOverlap as usize] as usize],
+        )
+    }
+
+    fn apply_stft_layout(&mut self) {
+        let (window, overlap) = self.wanted_layout();
+        // Both values come from the tables, so this cannot fail.
+        let _ = self.stft.configure(window, overlap);
+        self.dry_delay.reset();
+        self.publish_status();
+    }
+
+    /// Clears all signal state (filter histories, STFT, delays), keeping settings and taps.
+    pub fn reset(&mut self) {
+        self.fir.reset();
+        self.stft.reset();
+        self.dry_delay.reset();
+        self.processed = 0;
+        for p in ALL_PARAMS {
+            self.set(p, self.values[p as usize]);
+        }
+        self.declick.reset(1.0);
+        self.refill = 0;
+    }
+
+    fn publish_status(&self) {
+        let s = &self.shared.status;
+        s.sample_rate
+            .store(self.config.sample_rate, Ordering::Relaxed);
+        s.latency.store(self.latency() as u32, Ordering::Relaxed);
+        s.taps_len
+            .store(self.fir.kernel().len() as u32, Ordering::Relaxed);
+        s.dropped_jobs
+            .store(self.worker.dropped_jobs(), Ordering::Relaxed);
+    }
+
+    /// Starts background work the settings call for and installs what has finished.
+    fn service_worker(&mut self) {
+        let generation = self.shared.taps.generation();
+        if self.taps_seen != Some(generation) {
+            let job = EngineJob::LoadTaps {
+                shared: self.shared.clone(),
+                sample_rate: self.config.sample_rate,
+            };
+            if self.worker.submit(job).is_ok() {
+                self.taps_seen = Some(generation);
+            }
+        }
+        while let Some(result) = self.worker.poll() {
+            match result {
+                Some(EngineResult::Taps(kernel)) => {
+                    if let Some(old) = self.fir.install(kernel, self.processed > 0) {
+                        self.worker.retire(old);
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+
+    /// Processes one block in place: `main` has one slice per channel, all the same length (any
+    /// length). `reference` is the sidechain, if the host connects one; it is metered for now and
+    /// becomes the training target of the learned denoiser.
+    pub fn process<R: AsRef<[f32]>>(&mut self, main: &mut [&mut [f32]], reference: Option<&[R]>) {
+        let _flush = FlushGuard::new();
+        self.service_worker();
+        if let Some(reference) = reference {
+            let peak = reference
+                .iter()
+                .flat_map(|c| c.as_ref().iter())
+                .fold(0.0f32, |m, x| m.max(sanitize_input(*x).abs()));
+            self.shared
+                .status
+                .reference_peak
+                .store(peak, Ordering::Relaxed);
+        }
+        let channels = main.len().min(self.config.channels);
+        let len = main.first().map_or(0, |c| c.len());
+        let mut start = 0;
+        while start < len {
+            let n = (len - start).min(CHUNK);
+            self.process_chunk(&mut main[..channels], start, n);
+            start += n;
+        }
+        if let Some(old) = self.fir.take_faded_out() {
+            self.worker.retire(old);
+        }
+        self.publish_status();
+    }
+
+    fn process_chunk(&mut self, main: &mut [&mut [f32]], start: usize, n: usize) {
+        let channels = main.len();
+        self.update_declick(n);
+        let [denoise, mix, gain, bypass, declick] = &mut self.ramp;
+        self.denoise_mix.fill(&mut denoise[..n]);
+        self.out_mix.fill(&mut mix[..n]);
+        self.out_gain.fill(&mut gain[..n]);
+        self.bypass.fill(&mut bypass[..n]);
+
+        for ch in 0..channels {
+            for (i, x) in main[ch][start..start + n].iter().enumerate() {
+                let x = sanitize_input(*x);
+                self.dry[ch][i] = x;
+                self.wet[ch][i] = x;
+            }
+        }
+        let (dry, wet) = (&mut self.dry, &mut self.wet);
+        let mut wet_io: [&mut [f32]; MAX_CHANNELS] = wet.each_mut().map(|c| &mut c[..n]);
+        let mut dry_io: [&mut [f32]; MAX_CHANNELS] = dry.each_mut().map(|c| &mut c[..n]);
+
+        self.fir.process(&mut wet_io[..channels]);
+        for ch in 0..channels {
+            // Denoise on/off crossfades filtered and unfiltered input.
+            for ((w, d), e) in wet_io[ch]
+                .iter_mut()
+                .zip(dry_io[ch].iter())
+                .zip(&denoise[..n])
+            {
+                *w = d + e * (*w - d);
+            }
+        }
+        self.stft.process(&mut wet_io[..channels], |_frame| {});
+        self.dry_delay
+            .process(&mut dry_io[..channels], self.stft.latency());
+
+        for ch in 0..channels {
+            let out = &mut main[ch][start..start + n];
+            for i in 0..n {
+                let (d, w) = (dry_io[ch][i], wet_io[ch][i] * declick[i]);
+                let y = (d + mix[i] * (w - d)) * gain[i];
+                out[i] = sanitize_output(y + bypass[i] * (d - y));
+            }
+        }
+        self.processed += n as u64;
+    }
+
+    /// Runs the declick envelope for the next `n` samples: fade out, switch the STFT layout, wait
+    /// for it to refill, fade in.
+    fn update_declick(&mut self, n: usize) {
+        if self.declick.target() == 0.0 && self.declick.is_settled() {
+            self.apply_stft_layout();
+            self.refill = self.latency();
+            self.declick.set_target(1.0);
+        }
+        let out = &mut self.ramp[4][..n];
+        if self.refill > 0 {
+            let hold = self.refill.min(out.len());
+            out[..hold].fill(0.0);
+            self.refill -= hold;
+            self.declick.fill(&mut out[hold..]);
+        } else {
+            self.declick.fill(out);
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! Every parameter of Phasewright, independent of any plugin framework: the plugin builds its host
+//! parameters from this table, the command line validates `--set` and presets against it, and
+//! `phasewright params` prints it. Ids are stable: they are saved in projects and presets.
+
+use crate::dsp::stft::{OVERLAPS, WINDOW_SIZES};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ParamKind {
+    /// A level in dB; `min` reads as silence.
+    Decibels {
+        min: f32,
+        max: f32,
+    },
+    /// 0 to 1, shown as a percentage.
+    Fraction,
+    Toggle,
+    /// One of a list of sizes; the plain value is the index into `options`.
+    Choice {
+        options: &'static [usize],
+    },
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct ParamSpec {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub kind: ParamKind,
+    /// Plain value: dB, fraction, 0/1, or option index.
+    pub default: f32,
+    /// Settings that change latency or allocate cannot follow host automation.
+    pub automatable: bool,
+}
+
+/// Position of each parameter in `PARAMS`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamId {
+    Bypass,
+    DenoiseEnable,
+    SpecWindow,
+    SpecOverlap,
+    OutMix,
+    OutGain,
+}
+
+pub const PARAM_COUNT: usize = 6;
+
+pub const PARAMS: [ParamSpec; PARAM_COUNT] = [
+    ParamSpec {
+        id: "bypass",
+        name: "Bypass",
+        kind: ParamKind::Toggle,
+        default: 0.0,
+        automatable: true,
+    },
+    ParamSpec {
+        id: "denoise_enable",
+        name: "Denoise",
+        kind: ParamKind::Toggle,
+        default: 1.0,
+        automatable: true,
+    },
+    ParamSpec {
+        id: "spec_window",
+        name: "STFT Window",
+        kind: ParamKind::Choice {
+            options: &WINDOW_SIZES,
+        },
+        default: 3.0, // 2048
+        automatable: false,
+    },
+    ParamSpec {
+        id: "spec_overlap",
+        name: "STFT Overlap",
+        kind: ParamKind::Choice { options: &OVERLAPS },
+        default: 1.0, // 4
+        automatable: false,
+    },
+    ParamSpec {
+        id: "out_mix",
+        name: "Dry/Wet",
+        kind: ParamKind::Fraction,
+        default: 1.0,
+        automatable: true,
+    },
+    ParamSpec {
+        id: "out_gain",
+        name: "Output Gain",
+        kind: ParamKind::Decibels {
+            min: -60.0,
+            max: 24.0,
+        },
+        default: 0.0,
+        automatable: true,
+    },
+];
+
+pub const ALL_PARAMS: [ParamId; PARAM_COUNT] = [
+    ParamId::Bypass,
+    ParamId::DenoiseEnable,
+    ParamId::SpecWindow,
+    ParamId::SpecOverlap,
+    ParamId::OutMix,
+    ParamId::OutGain,
+];
+
+impl ParamId {
+    pub fn spec(self) -> &'static ParamSpec {
+        &PARAMS[self as usize]
+    }
+
+    pub fn from_id(id: &str) -> Option<Self> {
+        ALL_PARAMS.into_iter().find(|p| p.spec().id == id)
+    }
+}
+
+impl ParamSpec {
+    /// Reads a user's value: a number in the parameter's own unit, `on`/`off` for toggles, or an
+    /// option such as `2048` for choices. Errors say what is allowed.
+    pub fn parse(&self, text: &str) -> Result<f32, String> {
+        let text = text.trim();
+        match self.kind {
+            ParamKind::Toggle => match text {
+                "1" | "on" | "true" => Ok(1.0),
+                "0" | "off" | "false" => Ok(0.0),
+                _ => Err(format!("{}: expected on or off, got '{text}'", self.id)),
+            },
+            ParamKind::Choice { options } => options
+                .iter()
+                .position(|o| text.parse::<usize>() == Ok(*o))
+                .map(|i| i as f32)
+                .ok_or_else(|| format!("{}: expected one of {options:?}, got '{text}'", self.id)),
+            _ => {
+                let v: f32 = text
+                    .parse()
+                    .map_err(|_| format!("{}: '{text}' is not a number", self.id))?;
+                self.check(v)
+            }
+        }
+    }
+
+    /// Accepts a plain value inside the parameter's range, or says why not.
+    pub fn check(&self, v: f32) -> Result<f32, String> {
+        let (lo, hi) = self.range();
+        if v.is_finite() && v >= lo && v <= hi {
+            Ok(v)
+        } else {
+            Err(format!("{}: {v} is outside {lo} to {hi}", self.id))
+        }
+    }
+
+    /// Smallest and largest plain value.
+    pub fn range(&self) -> (f32, f32) {
+        match self.kind {
+            ParamKind::Decibels { min, max } => (min, max),
+            ParamKind::Fraction | ParamKind::Toggle => (0.0, 1.0),
+            ParamKind::Choice { options } => (0.0, (options.len() - 1) as f32),
+        }
+    }
+
+    /// The parameter as `phasewright params` prints it.
+    pub fn to_json(&self) -> serde_json::Value {
+        let (lo, hi) = self.range();
+        let mut v = serde_json::json!({
+            "id": self.id,
+            "name": self.name,
+            "automatable": self.automatable,
+        });
+        let fields = match self.kind {
+            ParamKind::Decibels { .. } => {
+                serde_json::json!({"type": "float", "unit": "dB", "min": lo, "max": hi, "default": self.default})
+            }
+            ParamKind::Fraction => {
+                serde_json::json!({"type": "float", "unit": "fraction", "min": lo, "max": hi, "default": self.default})
+            }
+            ParamKind::Toggle => {
+                serde_json::json!({"type": "toggle", "default": self.default != 0.0})
+            }
+            ParamKind::Choice { options } => {
+                serde_json::json!({"type": "choice", "options": options, "default": options[self.default as usize]})
+            }
+        };
+        v.as_object_mut()
+            .unwrap()
+            .extend(fields.as_object().unwrap().clone());
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_order_matches_ids_and_ids_are_unique() {
+        for (i, p) in ALL_PARAMS.iter().enumerate() {
+            assert_eq!(*p as usize, i);
+            assert_eq!(ParamId::from_id(p.spec().id), Some(*p));
+            let d = p.spec().default;
+            assert_eq!(p.spec().check(d), Ok(d));
+        }
+    }
+
+    #[test]
+    fn parses_values_in_each_kind_and_rejects_the_rest() {
+        assert_eq!(ParamId::SpecWindow.spec().parse("4096"), Ok(4.0));
+        assert!(ParamId::SpecWindow.spec().parse("4000").is_err());
+        assert_eq!(ParamId::Bypass.spec().parse("on"), Ok(1.0));
+        assert_eq!(ParamId::OutGain.spec().parse("-6.5"), Ok(-6.5));
+        assert!(ParamId::OutGain.spec().parse("90").is_err());
+        assert!(ParamId::OutMix.spec().parse("nan").is_err());
+    }
+}

@@ -4,6 +4,10 @@
 //!
 //! `process` takes blocks of any length and never allocates, locks or waits; all the arithmetic
 //! happens in sub-blocks of at most `CHUNK` samples on preallocated buffers.
+//!
+//! The STFT layout (window and overlap) fixes the latency, and CLAP allows a latency change only
+//! while the plugin is (re)activated: a layout set after processing has begun stays pending until
+//! the host re-creates the engine (the plugin asks it to restart).
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -21,8 +25,6 @@ use crate::worker::{Executor, Job, Worker};
 pub const MAX_CHANNELS: usize = 2;
 const CHUNK: usize = 256;
 const SMOOTH_MS: f32 = 20.0;
-/// Fade used to silence the spectral stage around a window or overlap change.
-const DECLICK_MS: f32 = 5.0;
 
 /// What the host or the command line fixes for the engine's lifetime.
 #[derive(Clone, Copy, Debug)]
@@ -147,15 +149,11 @@ pub struct Engine {
     out_mix: Smoother,
     out_gain: Smoother,
     bypass: Smoother,
-    /// Spectral-stage gain that dips to zero while the STFT is reconfigured.
-    declick: Smoother,
-    /// Samples of silence still to wait, after a reconfiguration, before fading back in.
-    refill: usize,
     /// Samples processed since construction or reset; before the first, settings apply at once.
     processed: u64,
     dry: [[f32; CHUNK]; MAX_CHANNELS],
     wet: [[f32; CHUNK]; MAX_CHANNELS],
-    ramp: [[f32; CHUNK]; 5],
+    ramp: [[f32; CHUNK]; 4],
 }
 
 fn db_to_gain(db: f32, floor_db: f32) -> f32 {
@@ -174,7 +172,7 @@ impl Engine {
                 config.channels
             ));
         }
-        if !(config.sample_rate.is_finite() && (8000.0..=768_000.0).contains(&config.sample_rate)) {
+        if !(config.sample_rate.is_finite() && config.sample_rate > 0.0) {
             return Err(format!(
                 "sample rate {} Hz is not supported",
                 config.sample_rate
@@ -198,12 +196,10 @@ impl Engine {
             out_mix: smoother(1.0),
             out_gain: smoother(1.0),
             bypass: smoother(0.0),
-            declick: Smoother::new(1.0, sr, DECLICK_MS),
-            refill: 0,
             processed: 0,
             dry: [[0.0; CHUNK]; MAX_CHANNELS],
             wet: [[0.0; CHUNK]; MAX_CHANNELS],
-            ramp: [[0.0; CHUNK]; 5],
+            ramp: [[0.0; CHUNK]; 4],
         };
         for p in ALL_PARAMS {
             engine.set(p, engine.values[p as usize]);
@@ -253,8 +249,6 @@ impl Engine {
             ParamId::SpecWindow | ParamId::SpecOverlap => {
                 if self.processed == 0 {
                     self.apply_stft_layout();
-                } else if self.wanted_layout() != (self.stft.window(), self.stft.overlap()) {
-                    self.declick.set_target(0.0);
                 }
                 return;
             }
@@ -271,6 +265,12 @@ impl Engine {
             WINDOW_SIZES[self.values[ParamId::SpecWindow as usize] as usize],
             OVERLAPS[self.values[ParamId::SpecOverlap as usize] as usize],
         )
+    }
+
+    /// True when the window or overlap asked for differs from the one running; it takes effect in
+    /// the next engine (see the module notes).
+    pub fn layout_pending(&self) -> bool {
+        self.wanted_layout() != (self.stft.window(), self.stft.overlap())
     }
 
     fn apply_stft_layout(&mut self) {
@@ -290,8 +290,6 @@ impl Engine {
         for p in ALL_PARAMS {
             self.set(p, self.values[p as usize]);
         }
-        self.declick.reset(1.0);
-        self.refill = 0;
     }
 
     fn publish_status(&self) {
@@ -361,8 +359,7 @@ impl Engine {
 
     fn process_chunk(&mut self, main: &mut [&mut [f32]], start: usize, n: usize) {
         let channels = main.len();
-        self.update_declick(n);
-        let [denoise, mix, gain, bypass, declick] = &mut self.ramp;
+        let [denoise, mix, gain, bypass] = &mut self.ramp;
         self.denoise_mix.fill(&mut denoise[..n]);
         self.out_mix.fill(&mut mix[..n]);
         self.out_gain.fill(&mut gain[..n]);
@@ -397,30 +394,11 @@ impl Engine {
         for ch in 0..channels {
             let out = &mut main[ch][start..start + n];
             for i in 0..n {
-                let (d, w) = (dry_io[ch][i], wet_io[ch][i] * declick[i]);
+                let (d, w) = (dry_io[ch][i], wet_io[ch][i]);
                 let y = (d + mix[i] * (w - d)) * gain[i];
                 out[i] = sanitize_output(y + bypass[i] * (d - y));
             }
         }
         self.processed += n as u64;
-    }
-
-    /// Runs the declick envelope for the next `n` samples: fade out, switch the STFT layout, wait
-    /// for it to refill, fade in.
-    fn update_declick(&mut self, n: usize) {
-        if self.declick.target() == 0.0 && self.declick.is_settled() {
-            self.apply_stft_layout();
-            self.refill = self.latency();
-            self.declick.set_target(1.0);
-        }
-        let out = &mut self.ramp[4][..n];
-        if self.refill > 0 {
-            let hold = self.refill.min(out.len());
-            out[..hold].fill(0.0);
-            self.refill -= hold;
-            self.declick.fill(&mut out[hold..]);
-        } else {
-            self.declick.fill(out);
-        }
     }
 }

@@ -76,10 +76,12 @@ pub fn read_wav(path: &Path) -> Result<Audio, String> {
     for s in samples {
         match s {
             Ok(v) => data.push(v),
-            Err(_) => return Err(format!(
+            Err(_) => {
+                return Err(format!(
                 "'{name}' is truncated: its header promises {promised} samples, the file holds {}",
                 data.len()
-            )),
+            ))
+            }
         }
     }
     if data.is_empty() {

@@ -28,7 +28,8 @@ use worker::Executor;
 pub struct Phasewright {
     params: Arc<PluginParams>,
     engine: Option<Engine>,
-    reported_latency: u32,
+    /// Set once a restart has been asked for, so the host is asked only once.
+    restart_requested: bool,
 }
 
 impl Default for Phasewright {
@@ -41,7 +42,7 @@ impl Default for Phasewright {
                 editor_state,
             )),
             engine: None,
-            reported_latency: 0,
+            restart_requested: false,
         }
     }
 }
@@ -51,11 +52,17 @@ fn permit_alloc(job: &mut dyn FnMut()) {
     nice_plug::util::permit_alloc(job)
 }
 
-const fn layout(channels: u32, reference: &'static [NonZeroU32]) -> AudioIOLayout {
+/// Main bus of `channels`, plus the stereo "Reference" sidechain. The Reference stays stereo in
+/// every layout: nice-plug 0.4.2's VST3 `setBusArrangements` compares the sidechain's channel
+/// count against the main bus's, so a mono-main/mono-Reference layout would be accepted for a
+/// request with a stereo Reference and then report the wrong arrangement.
+const STEREO_REFERENCE: &[NonZeroU32] = &[new_nonzero_u32(2)];
+
+const fn layout(channels: u32) -> AudioIOLayout {
     AudioIOLayout {
         main_input_channels: NonZeroU32::new(channels),
         main_output_channels: NonZeroU32::new(channels),
-        aux_input_ports: reference,
+        aux_input_ports: STEREO_REFERENCE,
         aux_output_ports: &[],
         names: PortNames {
             layout: None,
@@ -74,10 +81,7 @@ impl Plugin for Phasewright {
     const URL: &'static str = "";
     const EMAIL: &'static str = "";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
-        layout(2, &[new_nonzero_u32(2)]),
-        layout(1, &[new_nonzero_u32(1)]),
-    ];
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[layout(2), layout(1)];
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 
     type Editor = nice_plug_egui::EguiEditor<editor::EditorApp>;
@@ -123,8 +127,8 @@ impl Plugin for Phasewright {
         for id in ALL_PARAMS {
             engine.set(id, self.params.get(id).plain());
         }
-        self.reported_latency = engine.latency() as u32;
-        context.set_latency_samples(self.reported_latency);
+        context.set_latency_samples(engine.latency() as u32);
+        self.restart_requested = false;
         self.engine = Some(engine);
         true
     }
@@ -149,10 +153,10 @@ impl Plugin for Phasewright {
         }
         let reference = aux.inputs.first().map(|b| b.as_slice_immutable());
         engine.process(buffer.as_slice(), reference);
-        let latency = engine.latency() as u32;
-        if latency != self.reported_latency {
-            self.reported_latency = latency;
-            context.set_latency_samples(latency);
+        // A new window size changes the latency, which needs a new activation.
+        if engine.layout_pending() && !self.restart_requested {
+            self.restart_requested = true;
+            context.request_restart();
         }
         ProcessStatus::Normal
     }

@@ -6,8 +6,8 @@
 //! happens in sub-blocks of at most `CHUNK` samples on preallocated buffers.
 //!
 //! The STFT layout (window and overlap) fixes the latency, and CLAP allows a latency change only
-//! while the plugin is (re)activated: a layout set after processing has begun stays pending until
-//! the host re-creates the engine (the plugin asks it to restart).
+//! while the plugin is (re)activated, so the layout is part of `EngineConfig`: a different one set
+//! later stays pending until the host re-creates the engine (the plugin asks it to restart).
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -32,6 +32,32 @@ pub struct EngineConfig {
     pub sample_rate: f32,
     pub channels: usize,
     pub executor: Executor,
+    /// STFT window size and overlap (see `dsp::stft` for the allowed values).
+    pub window: usize,
+    pub overlap: usize,
+}
+
+impl EngineConfig {
+    /// A configuration with the default STFT layout.
+    pub fn new(sample_rate: f32, channels: usize, executor: Executor) -> Self {
+        let default = |id: ParamId| id.option(id.spec().default);
+        Self {
+            sample_rate,
+            channels,
+            executor,
+            window: default(ParamId::SpecWindow),
+            overlap: default(ParamId::SpecOverlap),
+        }
+    }
+
+    /// The STFT layout the `spec_window` and `spec_overlap` plain values select.
+    pub fn with_layout(self, window: f32, overlap: f32) -> Self {
+        Self {
+            window: ParamId::SpecWindow.option(window),
+            overlap: ParamId::SpecOverlap.option(overlap),
+            ..self
+        }
+    }
 }
 
 /// State shared between an engine, its worker and the outside (editor, host state). It outlives
@@ -156,6 +182,11 @@ pub struct Engine {
     ramp: [[f32; CHUNK]; 4],
 }
 
+/// Index of `value` in `table` as a plain choice value (the caller checked it is there).
+fn position(table: &[usize], value: usize) -> f32 {
+    table.iter().position(|&v| v == value).unwrap_or(0) as f32
+}
+
 fn db_to_gain(db: f32, floor_db: f32) -> f32 {
     if db <= floor_db {
         0.0
@@ -179,9 +210,10 @@ impl Engine {
             ));
         }
         let sr = config.sample_rate;
-        let values = ALL_PARAMS.map(|p| p.spec().default);
-        let window = WINDOW_SIZES[values[ParamId::SpecWindow as usize] as usize];
-        let overlap = OVERLAPS[values[ParamId::SpecOverlap as usize] as usize];
+        let stft = StreamingStft::new(config.channels, config.window, config.overlap)?;
+        let mut values = ALL_PARAMS.map(|p| p.spec().default);
+        values[ParamId::SpecWindow as usize] = position(&WINDOW_SIZES, config.window);
+        values[ParamId::SpecOverlap as usize] = position(&OVERLAPS, config.overlap);
         let smoother = |v: f32| Smoother::new(v, sr, SMOOTH_MS);
         let mut engine = Self {
             config,
@@ -190,7 +222,7 @@ impl Engine {
             values,
             taps_seen: None,
             fir: FirStage::new(config.channels, sr),
-            stft: StreamingStft::new(config.channels, window, overlap)?,
+            stft,
             dry_delay: DryDelay::new(config.channels),
             denoise_mix: smoother(1.0),
             out_mix: smoother(1.0),
@@ -246,12 +278,8 @@ impl Engine {
             ParamId::DenoiseEnable => &mut self.denoise_mix,
             ParamId::OutMix => &mut self.out_mix,
             ParamId::OutGain => &mut self.out_gain,
-            ParamId::SpecWindow | ParamId::SpecOverlap => {
-                if self.processed == 0 {
-                    self.apply_stft_layout();
-                }
-                return;
-            }
+            // Fixed for this engine's lifetime; see `layout_pending`.
+            ParamId::SpecWindow | ParamId::SpecOverlap => return,
         };
         if self.processed == 0 {
             smoother.reset(target);
@@ -260,25 +288,14 @@ impl Engine {
         }
     }
 
-    fn wanted_layout(&self) -> (usize, usize) {
-        (
-            WINDOW_SIZES[self.values[ParamId::SpecWindow as usize] as usize],
-            OVERLAPS[self.values[ParamId::SpecOverlap as usize] as usize],
-        )
-    }
-
     /// True when the window or overlap asked for differs from the one running; it takes effect in
     /// the next engine (see the module notes).
     pub fn layout_pending(&self) -> bool {
-        self.wanted_layout() != (self.stft.window(), self.stft.overlap())
-    }
-
-    fn apply_stft_layout(&mut self) {
-        let (window, overlap) = self.wanted_layout();
-        // Both values come from the tables, so this cannot fail.
-        let _ = self.stft.configure(window, overlap);
-        self.dry_delay.reset();
-        self.publish_status();
+        let wanted = (
+            ParamId::SpecWindow.option(self.values[ParamId::SpecWindow as usize]),
+            ParamId::SpecOverlap.option(self.values[ParamId::SpecOverlap as usize]),
+        );
+        wanted != (self.stft.window(), self.stft.overlap())
     }
 
     /// Clears all signal state (filter histories, STFT, delays), keeping settings and taps.

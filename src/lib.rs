@@ -21,7 +21,7 @@ pub mod taps_file;
 pub mod worker;
 
 use engine::{Engine, EngineConfig, EngineShared};
-use param_spec::ALL_PARAMS;
+use param_spec::{ParamId, ALL_PARAMS};
 use params::PluginParams;
 use worker::Executor;
 
@@ -108,13 +108,13 @@ impl Plugin for Phasewright {
             },
             _ => Executor::Thread,
         };
-        let config = EngineConfig {
-            sample_rate: buffer_config.sample_rate,
-            channels: audio_io_layout
-                .main_output_channels
-                .map_or(2, |c| c.get() as usize),
-            executor,
-        };
+        let channels = audio_io_layout
+            .main_output_channels
+            .map_or(2, |c| c.get() as usize);
+        let config = EngineConfig::new(buffer_config.sample_rate, channels, executor).with_layout(
+            self.params.get(ParamId::SpecWindow).plain(),
+            self.params.get(ParamId::SpecOverlap).plain(),
+        );
         // Drop the previous engine (and join its worker) before starting the next.
         self.engine = None;
         let mut engine = match Engine::new(config, self.params.shared.clone()) {

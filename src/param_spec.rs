@@ -108,6 +108,17 @@ impl ParamId {
         &PARAMS[self as usize]
     }
 
+    /// The option a choice parameter's plain value selects (e.g. 2048 for `spec_window` = 3),
+    /// nearest valid one for out-of-range values.
+    pub fn option(self, plain: f32) -> usize {
+        match self.spec().kind {
+            ParamKind::Choice { options } => {
+                options[(plain.round().max(0.0) as usize).min(options.len() - 1)]
+            }
+            _ => panic!("{} is not a choice", self.spec().id),
+        }
+    }
+
     pub fn from_id(id: &str) -> Option<Self> {
         ALL_PARAMS.into_iter().find(|p| p.spec().id == id)
     }

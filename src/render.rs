@@ -158,13 +158,15 @@ pub fn render(
     }
     let channels = input.channels.len();
     let shared = Arc::new(EngineShared::default());
-    let config = EngineConfig {
-        sample_rate: input.sample_rate as f32,
-        channels,
-        executor: Executor::Inline {
-            permit: |job| job(),
-        },
+    let setting = |id: ParamId| {
+        let last = options.settings.iter().rev().find(|(p, _)| *p == id);
+        last.map_or(id.spec().default, |(_, v)| *v)
     };
+    let offline = Executor::Inline {
+        permit: |job| job(),
+    };
+    let config = EngineConfig::new(input.sample_rate as f32, channels, offline)
+        .with_layout(setting(ParamId::SpecWindow), setting(ParamId::SpecOverlap));
     let mut engine = Engine::new(config, shared.clone())?;
     for &(id, value) in &options.settings {
         engine.set(id, value);

@@ -81,10 +81,6 @@ impl<J: Job> Worker<J> {
         }
     }
 
-    pub fn is_inline(&self) -> bool {
-        matches!(self.executor, Executor::Inline { .. })
-    }
-
     /// Queues `job` without waiting. When the queue is full the job is dropped, counted, and
     /// handed back so the caller can try again later (and need not free it).
     pub fn submit(&self, job: J) -> Result<(), J> {
@@ -95,11 +91,7 @@ impl<J: Job> Worker<J> {
             Executor::Inline { permit } => {
                 let mut job = Some(job);
                 let mut output = None;
-                permit(&mut || {
-                    output = job.take().map(Job::run);
-                    // Spent data is freed right away in offline mode.
-                    while self.shared.spent.pop().is_some() {}
-                });
+                permit(&mut || output = job.take().map(Job::run));
                 if let Some(out) = output {
                     // Offline, the caller polls after every submit, so there is always room.
                     let _ = self.shared.results.force_push(out);
@@ -127,8 +119,9 @@ impl<J: Job> Worker<J> {
             debug_assert!(false, "disposal queue full");
             std::mem::forget(spent);
         }
-        if self.is_inline() {
-            while self.shared.spent.pop().is_some() {}
+        // Offline there is no thread to free it: free it now, inside the caller's permission.
+        if let Executor::Inline { permit } = self.executor {
+            permit(&mut || while self.shared.spent.pop().is_some() {});
         }
     }
 

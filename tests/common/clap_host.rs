@@ -1,0 +1,416 @@
+//! A small CLAP host for the tests, built on clack-host: it loads the plugin's `.clap`, lists
+//! ports and parameters, activates, processes audio (main and sidechain) on an audio thread with
+//! sample-accurate parameter events, switches render mode, and saves and loads state.
+
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
+use clack_extensions::gui::{GuiSize, HostGui, HostGuiImpl};
+use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
+use clack_extensions::log::{HostLog, HostLogImpl, LogSeverity};
+use clack_extensions::params::{
+    HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
+    ParamInfoFlags, ParamRescanFlags, PluginParams,
+};
+use clack_extensions::render::{PluginRender, RenderMode};
+use clack_extensions::state::{HostState, HostStateImpl, PluginState};
+use clack_host::events::event_types::ParamValueEvent;
+use clack_host::prelude::*;
+
+pub const PLUGIN_ID: &str = "org.phasewright.phasewright";
+
+/// The plugin as the bundler ships it for CLAP: on Linux a `.clap` is the shared library itself.
+/// The tests load the library cargo built for this very test run (with the allocation guard when
+/// run with `--features assert_process_allocs`), copied under the bundle's name. That library sits
+/// in `deps/` beside the test executable; `target/<profile>/libphasewright.so` is refreshed only by
+/// `cargo build` and may be stale.
+pub fn bundle() -> PathBuf {
+    static COPY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    COPY.get_or_init(|| {
+        let exe = std::env::current_exe().unwrap();
+        let deps = exe.parent().unwrap();
+        let library = deps.join("libphasewright.so");
+        assert!(library.exists(), "{} not built", library.display());
+        let dir = deps
+            .parent()
+            .unwrap()
+            .join("test-bundles")
+            .join(std::process::id().to_string());
+        std::fs::create_dir_all(&dir).unwrap();
+        let bundle = dir.join("Phasewright.clap");
+        std::fs::copy(&library, &bundle).unwrap();
+        bundle
+    })
+    .clone()
+}
+
+pub struct TestHost;
+
+#[derive(Default)]
+pub struct HostShared {
+    restart_requested: AtomicBool,
+    callback_requested: AtomicBool,
+    errors: Mutex<Vec<String>>,
+}
+
+pub struct HostMainThread;
+
+impl<'a> SharedHandler<'a> for HostShared {
+    fn request_restart(&self) {
+        self.restart_requested.store(true, Ordering::SeqCst);
+    }
+    fn request_process(&self) {}
+    fn request_callback(&self) {
+        self.callback_requested.store(true, Ordering::SeqCst);
+    }
+}
+
+impl HostLogImpl for HostShared {
+    fn log(&self, severity: LogSeverity, message: &str) {
+        if matches!(
+            severity,
+            LogSeverity::Error
+                | LogSeverity::Fatal
+                | LogSeverity::PluginMisbehaving
+                | LogSeverity::HostMisbehaving
+        ) {
+            self.errors.lock().unwrap().push(message.to_string());
+        }
+    }
+}
+
+/// nice-plug's CLAP wrapper aborts if the host lacks the gui extension when the editor is made.
+impl HostGuiImpl for HostShared {
+    fn resize_hints_changed(&self) {}
+    fn request_resize(&self, _: GuiSize) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn request_show(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn request_hide(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn closed(&self, _: bool) {}
+}
+
+impl HostParamsImplShared for HostShared {
+    fn request_flush(&self) {}
+}
+
+impl MainThreadHandler<'_> for HostMainThread {}
+
+impl HostParamsImplMainThread for HostMainThread {
+    fn rescan(&self, _: ParamRescanFlags) {}
+    fn clear(&self, _: ClapId, _: ParamClearFlags) {}
+}
+
+impl HostLatencyImpl for HostMainThread {
+    fn changed(&self) {}
+}
+
+impl HostStateImpl for HostMainThread {
+    fn mark_dirty(&self) {}
+}
+
+impl HostHandlers for TestHost {
+    type Shared<'a> = HostShared;
+    type MainThread<'a> = HostMainThread;
+    type AudioProcessor<'a> = ();
+
+    fn declare_extensions(builder: &mut HostExtensions<Self>, _: &Self::Shared<'_>) {
+        builder
+            .register::<HostLog>()
+            .register::<HostGui>()
+            .register::<HostParams>()
+            .register::<HostState>()
+            .register::<HostLatency>();
+    }
+}
+
+/// What the plugin says about one parameter.
+#[derive(Clone, Debug)]
+pub struct ParamDesc {
+    pub id: ClapId,
+    pub name: String,
+    pub min: f64,
+    pub max: f64,
+    pub default: f64,
+    pub flags: ParamInfoFlags,
+}
+
+/// What the plugin says about one audio port.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PortDesc {
+    pub name: String,
+    pub channels: u32,
+}
+
+/// A parameter change `sample` frames into the render.
+#[derive(Clone, Copy, Debug)]
+pub struct ParamChange {
+    pub sample: usize,
+    pub id: ClapId,
+    pub value: f64,
+}
+
+pub struct LoadedPlugin {
+    instance: PluginInstance<TestHost>,
+    processor: Option<StoppedPluginAudioProcessor<TestHost>>,
+    _entry: PluginEntry,
+}
+
+impl LoadedPlugin {
+    pub fn load(path: &Path) -> Self {
+        // SAFETY: the library is this project's own plugin.
+        let entry = unsafe { PluginEntry::load(path) }.expect("load the .clap");
+        let id = CString::new(PLUGIN_ID).unwrap();
+        {
+            let factory = entry.get_plugin_factory().expect("plugin factory");
+            assert!(
+                factory
+                    .plugin_descriptors()
+                    .any(|d| d.id() == Some(id.as_c_str())),
+                "plugin id {PLUGIN_ID} not in the factory"
+            );
+        }
+        let info = HostInfo::new("Phasewright tests", "Phasewright", "", "1.0").unwrap();
+        let instance = PluginInstance::<TestHost>::new(
+            |_| HostShared::default(),
+            |_| HostMainThread,
+            &entry,
+            &id,
+            &info,
+        )
+        .expect("instantiate");
+        Self {
+            instance,
+            processor: None,
+            _entry: entry,
+        }
+    }
+
+    pub fn new() -> Self {
+        Self::load(&bundle())
+    }
+
+    pub fn params(&mut self) -> Vec<ParamDesc> {
+        let handle = self.instance.plugin_handle();
+        let ext: PluginParams = handle.get_extension().expect("params extension");
+        (0..ext.count(&handle))
+            .map(|i| {
+                let mut buf = ParamInfoBuffer::new();
+                let info = ext.get_info(&handle, i, &mut buf).expect("param info");
+                ParamDesc {
+                    id: info.id,
+                    name: String::from_utf8_lossy(info.name).into_owned(),
+                    min: info.min_value,
+                    max: info.max_value,
+                    default: info.default_value,
+                    flags: info.flags,
+                }
+            })
+            .collect()
+    }
+
+    /// The parameter shown to the user as `name`.
+    pub fn param(&mut self, name: &str) -> ParamDesc {
+        self.params()
+            .into_iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("no parameter named {name}"))
+    }
+
+    pub fn param_value(&mut self, id: ClapId) -> f64 {
+        let handle = self.instance.plugin_handle();
+        let ext: PluginParams = handle.get_extension().unwrap();
+        ext.get_value(&handle, id).expect("param value")
+    }
+
+    pub fn ports(&mut self, input: bool) -> Vec<PortDesc> {
+        let handle = self.instance.plugin_handle();
+        let ext: PluginAudioPorts = handle.get_extension().expect("audio-ports extension");
+        (0..ext.count(&handle, input))
+            .map(|i| {
+                let mut buf = AudioPortInfoBuffer::new();
+                let info = ext.get(&handle, i, input, &mut buf).expect("port info");
+                PortDesc {
+                    name: String::from_utf8_lossy(info.name).into_owned(),
+                    channels: info.channel_count,
+                }
+            })
+            .collect()
+    }
+
+    pub fn set_render_mode(&mut self, offline: bool) {
+        let handle = self.instance.plugin_handle();
+        let ext: PluginRender = handle.get_extension().expect("render extension");
+        let mode = if offline {
+            RenderMode::Offline
+        } else {
+            RenderMode::Realtime
+        };
+        ext.set(&handle, mode).expect("render mode accepted");
+    }
+
+    pub fn activate(&mut self, sample_rate: f64, max_block: u32) {
+        self.deactivate();
+        let config = PluginAudioConfiguration {
+            sample_rate,
+            min_frames_count: 1,
+            max_frames_count: max_block,
+        };
+        let processor = self.instance.activate(|_, _| (), config).expect("activate");
+        self.processor = Some(processor);
+        self.run_main_thread_callbacks();
+    }
+
+    pub fn deactivate(&mut self) {
+        if let Some(p) = self.processor.take() {
+            self.instance.deactivate(p);
+        }
+    }
+
+    pub fn latency(&mut self) -> u32 {
+        let handle = self.instance.plugin_handle();
+        let ext: PluginLatency = handle.get_extension().expect("latency extension");
+        ext.get(&handle)
+    }
+
+    /// True once the plugin has asked to be restarted (and clears the request).
+    pub fn take_restart_request(&mut self) -> bool {
+        self.run_main_thread_callbacks();
+        self.instance
+            .access_shared_handler(|h| h.restart_requested.swap(false, Ordering::SeqCst))
+    }
+
+    pub fn errors(&self) -> Vec<String> {
+        self.instance
+            .access_shared_handler(|h| h.errors.lock().unwrap().clone())
+    }
+
+    fn run_main_thread_callbacks(&mut self) {
+        if self
+            .instance
+            .access_shared_handler(|h| h.callback_requested.swap(false, Ordering::SeqCst))
+        {
+            self.instance.call_on_main_thread_callback();
+        }
+    }
+
+    /// Processes `main` (one vector per channel) in blocks of `block` frames on a separate audio
+    /// thread, with `reference` on the sidechain and `changes` (sorted by sample) as events.
+    pub fn process(
+        &mut self,
+        main: &[Vec<f32>],
+        reference: Option<&[Vec<f32>]>,
+        block: usize,
+        changes: &[ParamChange],
+    ) -> Vec<Vec<f32>> {
+        let processor = self.processor.take().expect("activate first");
+        let channels = main.len();
+        let frames = main[0].len();
+        let silence = vec![vec![0.0f32; frames]; 2];
+        let reference = reference.unwrap_or(&silence);
+        let (processor, output) = std::thread::scope(|s| {
+            s.spawn(move || {
+                let mut processor = processor.start_processing().expect("start processing");
+                let mut output = vec![vec![0.0f32; frames]; channels];
+                let mut inputs = AudioPorts::with_capacity(channels + 2, 2);
+                let mut outputs = AudioPorts::with_capacity(channels, 1);
+                let mut out_events = EventBuffer::new();
+                let mut start = 0;
+                while start < frames {
+                    let end = (start + block).min(frames);
+                    let events: Vec<ParamValueEvent> = changes
+                        .iter()
+                        .filter(|c| c.sample >= start && c.sample < end)
+                        .map(|c| {
+                            ParamValueEvent::new(
+                                (c.sample - start) as u32,
+                                c.id,
+                                Pckn::match_all(),
+                                c.value,
+                            )
+                        })
+                        .collect();
+                    let mut main_in: Vec<Vec<f32>> =
+                        main.iter().map(|c| c[start..end].to_vec()).collect();
+                    let mut ref_in: Vec<Vec<f32>> =
+                        reference.iter().map(|c| c[start..end].to_vec()).collect();
+                    let mut out: Vec<Vec<f32>> = vec![vec![0.0; end - start]; channels];
+                    let input_audio = inputs.with_input_buffers([
+                        AudioPortBuffer {
+                            latency: 0,
+                            channels: AudioPortBufferType::f32_input_only(
+                                main_in.iter_mut().map(InputChannel::variable),
+                            ),
+                        },
+                        AudioPortBuffer {
+                            latency: 0,
+                            channels: AudioPortBufferType::f32_input_only(
+                                ref_in.iter_mut().map(InputChannel::variable),
+                            ),
+                        },
+                    ]);
+                    let mut output_audio = outputs.with_output_buffers([AudioPortBuffer {
+                        latency: 0,
+                        channels: AudioPortBufferType::f32_output_only(
+                            out.iter_mut().map(|c| c.as_mut_slice()),
+                        ),
+                    }]);
+                    let in_events = InputEvents::from_buffer(&events);
+                    out_events.clear();
+                    let mut out_ev = OutputEvents::from_buffer(&mut out_events);
+                    processor
+                        .process(
+                            &input_audio,
+                            &mut output_audio,
+                            &in_events,
+                            &mut out_ev,
+                            None,
+                            None,
+                        )
+                        .expect("process");
+                    for (o, c) in output.iter_mut().zip(&out) {
+                        o[start..end].copy_from_slice(c);
+                    }
+                    start = end;
+                }
+                (processor.stop_processing(), output)
+            })
+            .join()
+            .expect("audio thread panicked")
+        });
+        self.processor = Some(processor);
+        self.run_main_thread_callbacks();
+        output
+    }
+
+    pub fn save_state(&mut self) -> Vec<u8> {
+        let handle = self.instance.plugin_handle();
+        let ext: PluginState = handle.get_extension().expect("state extension");
+        let mut bytes = Vec::new();
+        ext.save(&handle, &mut bytes).expect("save state");
+        bytes
+    }
+
+    pub fn load_state(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let handle = self.instance.plugin_handle();
+        let ext: PluginState = handle.get_extension().expect("state extension");
+        let result = ext
+            .load(&handle, &mut &bytes[..])
+            .map_err(|e| format!("{e:?}"));
+        self.run_main_thread_callbacks();
+        result
+    }
+}
+
+impl Drop for LoadedPlugin {
+    fn drop(&mut self) {
+        self.deactivate();
+    }
+}

@@ -1,0 +1,67 @@
+//! Helpers shared by the integration tests: the corpus in `../shared/data`, and signal measures.
+#![allow(dead_code)] // each test binary uses its own subset
+
+pub mod clap_host;
+
+use std::path::PathBuf;
+
+use phasewright::io::{read_wav, Audio};
+
+/// `../shared/data/<rel>`, beside the repository.
+pub fn data(rel: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(rel);
+    assert!(
+        path.exists(),
+        "test data missing: {} (../shared must sit beside the repository)",
+        path.display()
+    );
+    path
+}
+
+pub fn load(rel: &str) -> Audio {
+    read_wav(&data(rel)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The first `seconds` of a file, as stereo (mono files are duplicated, the right channel
+/// attenuated and delayed a little so the channels differ).
+pub fn stereo_excerpt(rel: &str, seconds: f32) -> (u32, [Vec<f32>; 2]) {
+    let audio = load(rel);
+    let n = ((seconds * audio.sample_rate as f32) as usize).min(audio.frames());
+    let left = audio.channels[0][..n].to_vec();
+    let right = match audio.channels.get(1) {
+        Some(r) => r[..n].to_vec(),
+        None => (0..n)
+            .map(|i| if i >= 7 { 0.7 * left[i - 7] } else { 0.0 })
+            .collect(),
+    };
+    (audio.sample_rate, [left, right])
+}
+
+/// Energy of `error` relative to `reference`, in dB.
+pub fn relative_error_db(output: &[f32], reference: &[f32]) -> f64 {
+    let (mut e, mut r) = (0.0f64, 0.0f64);
+    for (o, x) in output.iter().zip(reference) {
+        e += (*o as f64 - *x as f64).powi(2);
+        r += (*x as f64).powi(2);
+    }
+    10.0 * (e / r).log10()
+}
+
+pub fn rms(x: &[f32]) -> f64 {
+    (x.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / x.len().max(1) as f64).sqrt()
+}
+
+/// Direct convolution, the reference for filtered output.
+pub fn convolve(taps: &[f32], x: &[f32]) -> Vec<f32> {
+    (0..x.len())
+        .map(|n| {
+            taps.iter()
+                .enumerate()
+                .take(n + 1)
+                .map(|(k, h)| *h as f64 * x[n - k] as f64)
+                .sum::<f64>() as f32
+        })
+        .collect()
+}

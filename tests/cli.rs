@@ -1,0 +1,198 @@
+//! The `phasewright` command line, run as a user runs it.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{convolve, data, load, relative_error_db};
+use phasewright::demo::lowpass_taps;
+use phasewright::io::{read_wav, SampleFormat};
+
+fn phasewright(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_phasewright"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn render_is_bit_identical_run_to_run_and_keeps_length_and_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = data("music/trumpet.wav");
+    let outputs = ["a.wav", "b.wav"].map(|f| dir.path().join(f));
+    for out in &outputs {
+        ok(&phasewright(&[
+            "render",
+            path(&input),
+            "-o",
+            path(out),
+            "--block",
+            "333",
+        ]));
+    }
+    let (a, b) = (
+        std::fs::read(&outputs[0]).unwrap(),
+        std::fs::read(&outputs[1]).unwrap(),
+    );
+    assert_eq!(a, b);
+    let (original, rendered) = (load("music/trumpet.wav"), read_wav(&outputs[0]).unwrap());
+    assert_eq!(rendered.frames(), original.frames());
+    assert_eq!(rendered.format, SampleFormat::I16);
+    assert_eq!(rendered.sample_rate, original.sample_rate);
+    // Identity settings: the latency is compensated, so the file comes back sample-aligned.
+    let err = relative_error_db(&rendered.channels[0], &original.channels[0]);
+    assert!(err < -80.0, "{err:.1} dB (16-bit)");
+}
+
+#[test]
+fn settings_presets_automation_taps_and_sidechain_all_shape_the_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = data("speech/espeak_01_en.wav");
+    let speech = load("speech/espeak_01_en.wav");
+    let taps = lowpass_taps(2500.0, speech.sample_rate, 81);
+    let taps_path = dir.path().join("taps.json");
+    taps.write(&taps_path).unwrap();
+    let preset = dir.path().join("preset.json");
+    std::fs::write(
+        &preset,
+        r#"{"out_gain": -6.0, "spec_window": 1024, "spec_overlap": 8}"#,
+    )
+    .unwrap();
+    // Gain from silence at 0 s up to -6 dB at 1 s, then held.
+    let automation = dir.path().join("automation.json");
+    std::fs::write(
+        &automation,
+        r#"[{"id": "out_gain", "points": [[0.0, -60.0], [1.0, -6.0]]}]"#,
+    )
+    .unwrap();
+    let out = dir.path().join("out.wav");
+    let sidechain = data("speech/espeak_00_en.wav");
+    let args = [
+        "render",
+        path(&input),
+        "-o",
+        path(&out),
+        "--preset",
+        path(&preset),
+        "--set",
+        "out_mix=1",
+        "--automation",
+        path(&automation),
+        "--taps",
+        path(&taps_path),
+        "--sidechain",
+        path(&sidechain),
+        "--block",
+        "100",
+        "--format",
+        "f32",
+        "--json",
+    ];
+    let result = phasewright(&args);
+    ok(&result);
+    let summary: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
+    assert_eq!(summary["frames"], speech.frames());
+    let rendered = read_wav(&out).unwrap();
+    assert_eq!(rendered.format, SampleFormat::F32);
+    let expected: Vec<f32> = convolve(&taps.taps, &speech.channels[0])
+        .iter()
+        .map(|x| x * 10f32.powf(-6.0 / 20.0))
+        .collect();
+    // After the ramp (and the 20 ms smoother) the output is the filtered speech at -6 dB.
+    let settled = speech.sample_rate as usize * 11 / 10;
+    let err = relative_error_db(&rendered.channels[0][settled..], &expected[settled..]);
+    assert!(err < -90.0, "{err:.1} dB");
+    // During the ramp it is quieter than that.
+    let early = speech.sample_rate as usize / 4;
+    let peak = |x: &[f32]| x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    assert!(peak(&rendered.channels[0][..early]) < 0.1 * peak(&expected[..early]).max(1e-3));
+}
+
+#[test]
+fn broken_input_gets_a_clear_error_and_a_failing_exit_code_never_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(data("music/violin.wav")).unwrap();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "text.wav",
+            b"this is not audio".to_vec(),
+            "not a readable WAV",
+        ),
+        ("empty.wav", Vec::new(), "empty"),
+        ("cut.wav", good[..good.len() / 2 - 1].to_vec(), "truncated"),
+    ];
+    let out = dir.path().join("out.wav");
+    for (name, bytes, expected) in cases {
+        let file = dir.path().join(name);
+        std::fs::write(&file, bytes).unwrap();
+        let result = phasewright(&["render", path(&file), "-o", path(&out)]);
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(result.status.code(), Some(1), "{name}: {stderr}");
+        assert!(
+            stderr.contains("error:") && stderr.contains(expected),
+            "{name}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        assert!(!out.exists(), "{name}: no output is written for bad input");
+    }
+    let missing = phasewright(&["render", "/nonexistent/x.wav", "-o", path(&out)]);
+    assert_eq!(missing.status.code(), Some(1));
+    let bad_param = phasewright(&[
+        "render",
+        path(&data("music/violin.wav")),
+        "-o",
+        path(&out),
+        "--set",
+        "spec_window=1000",
+    ]);
+    assert!(String::from_utf8_lossy(&bad_param.stderr).contains("expected one of"));
+    assert_eq!(bad_param.status.code(), Some(1));
+}
+
+#[test]
+fn params_lists_every_parameter_as_json() {
+    let result = phasewright(&["params"]);
+    ok(&result);
+    let list: Vec<serde_json::Value> = serde_json::from_slice(&result.stdout).unwrap();
+    let ids: Vec<&str> = list.iter().map(|p| p["id"].as_str().unwrap()).collect();
+    let expected: Vec<&str> = phasewright::param_spec::PARAMS
+        .iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(ids, expected);
+    let window = list.iter().find(|p| p["id"] == "spec_window").unwrap();
+    assert_eq!(window["default"], 2048);
+    assert_eq!(window["automatable"], false);
+}
+
+#[test]
+fn demo_needs_no_input_and_writes_audio_and_spectrograms() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(&phasewright(&["demo", "-o", path(dir.path())]));
+    let input = read_wav(&dir.path().join("input.wav")).unwrap();
+    let output = read_wav(&dir.path().join("output.wav")).unwrap();
+    assert_eq!(input.frames(), output.frames());
+    assert_eq!(output.channels.len(), 2);
+    for png in ["input.png", "output.png"] {
+        let bytes = std::fs::read(dir.path().join(png)).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    }
+    // The demo's low-pass removes the noise above its cutoff: the output is quieter than the
+    // input but keeps the notes.
+    let energy = |x: &[f32]| x.iter().map(|v| (*v as f64).powi(2)).sum::<f64>();
+    let (e_in, e_out) = (energy(&input.channels[0]), energy(&output.channels[0]));
+    assert!(e_out < e_in && e_out > 0.5 * e_in, "{e_out} vs {e_in}");
+}

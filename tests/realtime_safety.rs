@@ -1,0 +1,149 @@
+//! The engine's audio path under the allocation guard (nice-plug's, installed by the
+//! `assert_process_allocs` feature this test requires: any allocation or free inside
+//! `assert_no_alloc` aborts the test), on real audio, with every parameter moving, odd block
+//! sizes, taps swapped in by the worker thread, and hostile input.
+
+mod common;
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{relative_error_db, stereo_excerpt};
+use nice_assert_no_alloc::assert_no_alloc;
+use phasewright::demo::lowpass_taps;
+use phasewright::engine::{Engine, EngineConfig, EngineShared};
+use phasewright::param_spec::ParamId;
+use phasewright::worker::Executor;
+
+const BLOCKS: [usize; 7] = [1, 17, 64, 333, 512, 2048, 4096];
+
+fn realtime_engine(rate: u32) -> (Engine, Arc<EngineShared>) {
+    let shared = Arc::new(EngineShared::default());
+    let engine = Engine::new(
+        EngineConfig::new(rate as f32, 2, Executor::Thread),
+        shared.clone(),
+    )
+    .unwrap();
+    (engine, shared)
+}
+
+/// Processes `len` frames of `chans` from `pos` under the guard, in one call.
+fn guarded_block(
+    engine: &mut Engine,
+    chans: &mut [Vec<f32>; 2],
+    reference: &[Vec<f32>; 2],
+    pos: usize,
+    len: usize,
+) {
+    let [l, r] = chans;
+    let mut block = [&mut l[pos..pos + len], &mut r[pos..pos + len]];
+    let side = [&reference[0][pos..pos + len], &reference[1][pos..pos + len]];
+    assert_no_alloc(|| engine.process(&mut block, Some(&side)));
+}
+
+#[test]
+fn the_audio_path_never_allocates_while_parameters_sweep_and_taps_swap() {
+    let (rate, speech) = stereo_excerpt("speech/espeak_00_en.wav", 4.0);
+    let (_, reference) = stereo_excerpt("speech/espeak_02_de.wav", 4.0);
+    let (mut engine, shared) = realtime_engine(rate);
+    let mut chans = speech.clone();
+    let frames = chans[0].len();
+    let (mut pos, mut k) = (0, 0);
+    let mut last_taps = 0;
+    while pos < frames {
+        let n = BLOCKS[k % BLOCKS.len()].min(frames - pos);
+        let t = pos as f32 / frames as f32;
+        if k % 60 == 5 {
+            // As the editor or a state load would: off the audio thread.
+            last_taps = 31 + 2 * (k % 40);
+            shared
+                .taps
+                .set(Some(lowpass_taps(1000.0 + 3000.0 * t, rate, last_taps)));
+        }
+        assert_no_alloc(|| {
+            engine.set(ParamId::OutGain, -60.0 + 84.0 * t);
+            engine.set(ParamId::OutMix, t);
+            engine.set(ParamId::Bypass, ((k / 40) % 2) as f32);
+            engine.set(ParamId::DenoiseEnable, ((k / 25) % 2) as f32);
+            engine.set(ParamId::SpecWindow, (k % 7) as f32);
+            engine.set(ParamId::SpecOverlap, (k % 4) as f32);
+        });
+        guarded_block(&mut engine, &mut chans, &reference, pos, n);
+        pos += n;
+        k += 1;
+    }
+    // Keep processing (guarded) until the worker's last filter is in.
+    let mut tail = [vec![0.0f32; 512], vec![0.0f32; 512]];
+    let silence = [vec![0.0f32; 512], vec![0.0f32; 512]];
+    for _ in 0..2000 {
+        if shared.status.taps_len.load(Ordering::Relaxed) as usize == last_taps {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+        guarded_block(&mut engine, &mut tail, &silence, 0, 512);
+    }
+    assert_eq!(
+        shared.status.taps_len.load(Ordering::Relaxed) as usize,
+        last_taps
+    );
+    assert!(shared.status.reference_peak.load(Ordering::Relaxed) >= 0.0);
+    assert!(chans.iter().flatten().all(|x| x.is_finite()));
+}
+
+#[test]
+fn hostile_input_never_produces_nan_inf_or_subnormal_output_and_the_engine_recovers() {
+    let (rate, speech) = stereo_excerpt("speech/espeak_03_fr.wav", 2.0);
+    let (mut engine, _) = realtime_engine(rate);
+    engine.set(ParamId::OutGain, 24.0);
+    let frames = speech[0].len();
+    let half = frames / 2;
+    let mut chans = speech.clone();
+    // First half: NaN, infinities, subnormals, absurd and full-scale values mixed into speech.
+    let tiny = f32::MIN_POSITIVE / 8.0;
+    for ch in chans.iter_mut() {
+        for (i, x) in ch[..half].iter_mut().enumerate() {
+            *x = match i % 7 {
+                0 => f32::NAN,
+                1 => f32::INFINITY,
+                2 => f32::NEG_INFINITY,
+                3 => tiny,
+                4 => 1e30,
+                5 => {
+                    if i % 2 == 0 {
+                        1.0
+                    } else {
+                        -1.0
+                    }
+                }
+                _ => *x,
+            };
+        }
+    }
+    let silence = [vec![0.0f32; frames], vec![0.0f32; frames]];
+    let (mut pos, mut k) = (0, 0);
+    while pos < frames {
+        let n = BLOCKS[k % BLOCKS.len()].min(frames - pos);
+        guarded_block(&mut engine, &mut chans, &silence, pos, n);
+        pos += n;
+        k += 1;
+    }
+    for x in chans.iter().flatten() {
+        assert!(
+            x.is_finite() && (*x == 0.0 || x.abs() >= f32::MIN_POSITIVE),
+            "{x}"
+        );
+    }
+    // Once the garbage has left the window, clean speech comes out clean (at +24 dB).
+    let latency = engine.latency();
+    let gain = 10f32.powf(24.0 / 20.0);
+    let start = half + 2 * latency;
+    for (input, output) in speech.iter().zip(&chans) {
+        let expected: Vec<f32> = input[start - latency..frames - latency]
+            .iter()
+            .map(|x| x * gain)
+            .collect();
+        let err = relative_error_db(&output[start..], &expected);
+        assert!(err < -100.0, "{err:.1} dB");
+    }
+}

@@ -71,6 +71,12 @@ impl NiceEguiApp for EditorApp {
             "Latency: {latency} samples ({:.1} ms)",
             latency as f32 * 1000.0 / rate.max(1.0)
         ));
+        if status.layout_pending.load(Ordering::Relaxed) {
+            ui.colored_label(
+                egui::Color32::from_rgb(255, 170, 80),
+                "The new STFT window/overlap applies when the host restarts the plugin.",
+            );
+        }
         let peak = status.reference_peak.load(Ordering::Relaxed);
         ui.label(format!(
             "Reference input: {}",

@@ -9,7 +9,7 @@
 //! while the plugin is (re)activated, so the layout is part of `EngineConfig`: a different one set
 //! later stays pending until the host re-creates the engine (the plugin asks it to restart).
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use atomic_float::AtomicF32;
@@ -73,6 +73,8 @@ pub struct EngineShared {
 pub struct EngineStatus {
     pub sample_rate: AtomicF32,
     pub latency: AtomicU32,
+    /// A new window size or overlap waits for the host to re-activate the plugin.
+    pub layout_pending: AtomicBool,
     pub taps_len: AtomicU32,
     pub dropped_jobs: AtomicU64,
     /// Peak of the last block of the "Reference" sidechain input (linear).
@@ -314,6 +316,8 @@ impl Engine {
         s.sample_rate
             .store(self.config.sample_rate, Ordering::Relaxed);
         s.latency.store(self.latency() as u32, Ordering::Relaxed);
+        s.layout_pending
+            .store(self.layout_pending(), Ordering::Relaxed);
         s.taps_len
             .store(self.fir.kernel().len() as u32, Ordering::Relaxed);
         s.dropped_jobs

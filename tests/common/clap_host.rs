@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
-use clack_extensions::gui::{GuiSize, HostGui, HostGuiImpl};
+use clack_extensions::gui::{
+    GuiApiType, GuiConfiguration, GuiSize, HostGui, HostGuiImpl, PluginGui, Window,
+};
 use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
 use clack_extensions::log::{HostLog, HostLogImpl, LogSeverity};
 use clack_extensions::params::{
@@ -388,6 +390,28 @@ impl LoadedPlugin {
         self.processor = Some(processor);
         self.run_main_thread_callbacks();
         output
+    }
+
+    /// Embeds the editor in the X11 window `parent` and shows it; returns the editor's size.
+    pub fn open_editor(&mut self, parent: u32) -> GuiSize {
+        let handle = self.instance.plugin_handle();
+        let gui: PluginGui = handle.get_extension().expect("gui extension");
+        let config = GuiConfiguration {
+            api_type: GuiApiType::X11,
+            is_floating: false,
+        };
+        gui.create(&handle, config).expect("create the editor");
+        // SAFETY: `parent` is a live X11 window the caller keeps open until `close_editor`.
+        unsafe { gui.set_parent(&handle, Window::from_x11_handle(parent as _)) }
+            .expect("set parent");
+        gui.show(&handle).expect("show the editor");
+        gui.get_size(&handle).expect("editor size")
+    }
+
+    pub fn close_editor(&mut self) {
+        let handle = self.instance.plugin_handle();
+        let gui: PluginGui = handle.get_extension().expect("gui extension");
+        gui.destroy(&handle);
     }
 
     pub fn save_state(&mut self) -> Vec<u8> {

@@ -242,21 +242,9 @@ impl Engine {
         Ok(engine)
     }
 
-    pub fn shared(&self) -> &Arc<EngineShared> {
-        &self.shared
-    }
-
-    pub fn config(&self) -> &EngineConfig {
-        &self.config
-    }
-
     /// Input-to-output delay in samples; the host must be told when it changes.
     pub fn latency(&self) -> usize {
         self.stft.latency()
-    }
-
-    pub fn get(&self, id: ParamId) -> f32 {
-        self.values[id as usize]
     }
 
     /// Sets a parameter to a plain value (see `ParamSpec`); out-of-range values are clamped.

@@ -115,9 +115,8 @@ impl StreamingStft {
         Ok(stft)
     }
 
-    /// Switches window size and overlap and clears the state. Allocation-free: callable from the
-    /// audio thread.
-    pub fn configure(&mut self, window: usize, overlap: usize) -> Result<(), String> {
+    /// Selects a planned window size and overlap and clears the state.
+    fn configure(&mut self, window: usize, overlap: usize) -> Result<(), String> {
         self.plan = position(&WINDOW_SIZES, window, "window size")?;
         self.overlap_index = position(&OVERLAPS, overlap, "overlap")?;
         self.window = window;
@@ -222,5 +221,48 @@ impl StreamingStft {
                 *o += t * w;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tone(len: usize) -> Vec<f32> {
+        (0..len)
+            .map(|n| (n as f32 * 0.05).sin() + 0.3 * (n as f32 * 0.31).cos())
+            .collect()
+    }
+
+    #[test]
+    fn a_frame_hook_sees_every_channel_and_its_changes_are_heard() {
+        let (window, len) = (512, 8192);
+        let mut stft = StreamingStft::new(2, window, 4).unwrap();
+        let input = tone(len);
+        let (mut left, mut right) = (input.clone(), input.clone());
+        let mut frames = 0;
+        // Halve the left channel, silence the right, in the spectral domain.
+        stft.process(&mut [&mut left, &mut right], |f| {
+            assert_eq!(f.channels(), 2);
+            assert_eq!(f.channel(0).len(), window / 2 + 1);
+            f.channel(0).iter_mut().for_each(|c| *c *= 0.5);
+            f.channel(1).fill(Complex32::default());
+            frames += 1;
+        });
+        assert_eq!(frames, len / (window / 4));
+        for n in window..len {
+            assert!(
+                (left[n] - 0.5 * input[n - window]).abs() < 1e-4,
+                "sample {n}"
+            );
+            assert_eq!(right[n], 0.0);
+        }
+    }
+
+    #[test]
+    fn unsupported_layouts_are_refused_with_the_allowed_values() {
+        let err = StreamingStft::new(1, 1000, 4).err().unwrap();
+        assert!(err.contains("1000") && err.contains("256"), "{err}");
+        assert!(StreamingStft::new(1, 1024, 3).is_err());
     }
 }

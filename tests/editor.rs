@@ -5,8 +5,9 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use common::clap_host::LoadedPlugin;
 use x11rb::connection::Connection;
@@ -14,59 +15,51 @@ use x11rb::protocol::xproto::{
     ConnectionExt, CreateWindowAux, EventMask, ImageFormat, WindowClass,
 };
 
-/// An X server for the test: the session's own, or an Xvfb started (and stopped) here.
+/// An X server for the test: the session's own, or an Xvfb started here with `-terminate`, so it
+/// exits by itself when its last client (this process, at the latest when it exits) disconnects.
+/// Killing it earlier would pull the server from under the editor's window thread, which closes
+/// asynchronously.
 struct Display {
     name: String,
-    server: Option<Child>,
 }
 
 impl Display {
     fn open() -> Self {
         if let Ok(name) = std::env::var("DISPLAY") {
             if !name.is_empty() {
-                return Self { name, server: None };
+                return Self { name };
             }
         }
-        let number = 90 + std::process::id() % 400;
-        let name = format!(":{number}");
-        let server = Command::new("Xvfb")
+        // `-displayfd 1`: Xvfb picks a free display and writes its number to its standard output.
+        // Its pid is not kept: `-terminate` ends it, and nothing here may stop it sooner.
+        let mut server = Command::new("Xvfb")
             .args([
-                name.as_str(),
+                "-displayfd",
+                "1",
                 "-screen",
                 "0",
                 "1024x768x24",
                 "-nolisten",
                 "tcp",
+                "-terminate",
             ])
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("no $DISPLAY and no Xvfb: install it (apt-get install xvfb libgl1-mesa-dri)");
-        let socket = format!("/tmp/.X11-unix/X{number}");
-        let start = Instant::now();
-        while !std::path::Path::new(&socket).exists() {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "Xvfb did not start on {name}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let mut line = String::new();
+        BufReader::new(server.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let number: u32 = line
+            .trim()
+            .parse()
+            .expect("Xvfb did not report its display");
+        let name = format!(":{number}");
         // The editor opens its own connection from $DISPLAY. This binary holds this one test, so
         // changing the process environment races with nothing.
         std::env::set_var("DISPLAY", &name);
-        Self {
-            name,
-            server: Some(server),
-        }
-    }
-}
-
-impl Drop for Display {
-    fn drop(&mut self) {
-        if let Some(server) = &mut self.server {
-            let _ = server.kill();
-            let _ = server.wait();
-        }
+        Self { name }
     }
 }
 
@@ -98,6 +91,7 @@ fn the_editor_opens_and_draws_its_interface() {
 
     let mut plugin = LoadedPlugin::new();
     plugin.activate(48000.0, 512);
+    let threads_before = thread_count();
     let size = plugin.open_editor(window);
     assert_eq!((size.width, size.height), (width as u32, height as u32));
     // Let egui lay out and paint a few frames.
@@ -108,6 +102,16 @@ fn the_editor_opens_and_draws_its_interface() {
         .reply()
         .expect("capture the window");
     plugin.close_editor();
+    // The editor's window thread tears its GL context down after `destroy` returns; exiting the
+    // process under it crashes Mesa's finalizers. A host stays alive; the test waits it out.
+    let start = std::time::Instant::now();
+    while thread_count() > threads_before && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        thread_count() <= threads_before,
+        "the editor's threads outlived it"
+    );
 
     // 32-bit Z-pixmap pixels are B, G, R, X.
     let rgb: Vec<u8> = image
@@ -147,4 +151,9 @@ fn the_editor_opens_and_draws_its_interface() {
         "bright pixels: {:.1}%",
         bright * 100.0
     );
+}
+
+/// Threads of this process right now.
+fn thread_count() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
 }

@@ -169,6 +169,10 @@ impl LoadedPlugin {
     pub fn load(path: &Path) -> Self {
         // SAFETY: the library is this project's own plugin.
         let entry = unsafe { PluginEntry::load(path) }.expect("load the .clap");
+        // Keep the library loaded for the life of the process, as DAWs do: threads the plugin
+        // started (its editor's window thread winds down asynchronously) must never outlive its
+        // code.
+        std::mem::forget(entry.clone());
         let id = CString::new(PLUGIN_ID).unwrap();
         {
             let factory = entry.get_plugin_factory().expect("plugin factory");

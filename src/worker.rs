@@ -90,12 +90,12 @@ impl<J: Job> Worker<J> {
             }),
             Executor::Inline { permit } => {
                 let mut job = Some(job);
-                let mut output = None;
-                permit(&mut || output = job.take().map(Job::run));
-                if let Some(out) = output {
-                    // Offline, the caller polls after every submit, so there is always room.
-                    let _ = self.shared.results.force_push(out);
-                }
+                permit(&mut || {
+                    if let Some(out) = job.take().map(Job::run) {
+                        // Latest wins; a displaced older result is freed here, inside `permit`.
+                        drop(self.shared.results.force_push(out));
+                    }
+                });
                 Ok(())
             }
         }

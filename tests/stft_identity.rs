@@ -35,6 +35,7 @@ fn every_window_and_overlap_reconstructs_the_input_below_minus_100_db() {
                 engine.process(&mut [block], None::<&[&[f32]]>);
             }
             let err = relative_error_db(&output[window..], &input[..frames - window]);
+            eprintln!("window {window:5} overlap {overlap:2}: {err:7.1} dB");
             assert!(
                 err < -100.0,
                 "window {window} overlap {overlap}: {err:.1} dB"

@@ -13,6 +13,7 @@ pub mod dsp;
 pub mod editor;
 pub mod engine;
 pub mod io;
+pub mod learn;
 pub mod param_spec;
 pub mod params;
 pub mod plot;

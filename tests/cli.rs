@@ -196,3 +196,48 @@ fn demo_needs_no_input_and_writes_audio_and_spectrograms() {
     let (e_in, e_out) = (energy(&input.channels[0]), energy(&output.channels[0]));
     assert!(e_out < e_in && e_out > 0.5 * e_in, "{e_out} vs {e_in}");
 }
+
+#[test]
+fn train_learns_taps_that_beat_the_noisy_input_on_held_out_pairs() {
+    let dir = tempfile::tempdir().unwrap();
+    let taps = dir.path().join("taps.json");
+    let pairs = data("denoise");
+    let result = phasewright(&[
+        "train",
+        "--pairs",
+        path(&pairs),
+        "--taps",
+        "81",
+        "--method",
+        "ls",
+        "--seed",
+        "0",
+        "-o",
+        path(&taps),
+        "--json",
+    ]);
+    ok(&result);
+    let report: serde_json::Value = serde_json::from_slice(&result.stdout).unwrap();
+    let test = &report["result"]["test"];
+    assert_eq!(report["result"]["test_pairs"], 24);
+    assert!(
+        test["mse"].as_f64().unwrap() < test["noisy_mse"].as_f64().unwrap(),
+        "{test}"
+    );
+    let file = phasewright::taps_file::TapsFile::read(&taps).unwrap();
+    assert_eq!(file.taps.len(), 81);
+    assert_eq!(file.sample_rate, 32000.0);
+    // The learned taps render through the plugin's chain.
+    let out = dir.path().join("out.wav");
+    let noisy = pairs.join("0000_noisy.wav");
+    ok(&phasewright(&[
+        "render",
+        path(&noisy),
+        "-o",
+        path(&out),
+        "--taps",
+        path(&taps),
+    ]));
+    let missing = phasewright(&["train", "--pairs", "/nonexistent", "-o", path(&taps)]);
+    assert_eq!(missing.status.code(), Some(1));
+}

@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use phasewright::demo;
 use phasewright::io::{read_wav, write_wav, Audio, SampleFormat};
+use phasewright::learn::{pairs, taps};
 use phasewright::param_spec::PARAMS;
 use phasewright::plot::spectrogram_png;
 use phasewright::render::{parse_assignment, parse_preset, render, Automation, RenderOptions};
@@ -56,6 +57,33 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Learn denoising FIR taps from (noisy, clean) pairs and write a taps file.
+    Train {
+        /// Folder of NNNN_noisy.wav / NNNN_clean.wav pairs.
+        #[arg(long, conflicts_with_all = ["noisy", "clean"])]
+        pairs: Option<PathBuf>,
+        /// Noisy files (with --clean, in the same order).
+        #[arg(long, num_args = 1.., requires = "clean")]
+        noisy: Vec<PathBuf>,
+        #[arg(long, num_args = 1.., requires = "noisy")]
+        clean: Vec<PathBuf>,
+        /// Filter length.
+        #[arg(long, default_value_t = 81)]
+        taps: usize,
+        #[arg(long, value_enum, default_value_t = Method::Ls)]
+        method: Method,
+        /// Share of the pairs held out for testing.
+        #[arg(long, default_value_t = 0.2)]
+        test_fraction: f64,
+        /// Seed of the train/test shuffle.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Print the figures as JSON on standard output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print every parameter (id, name, range, default) as JSON.
     Params,
     /// Render the built-in test signal through the chain: writes input/output WAVs, their
@@ -64,6 +92,97 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+}
+
+/// Training methods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Method {
+    /// Least squares (Wiener-Hopf), solved exactly.
+    Ls,
+}
+
+struct TrainArgs<'a> {
+    pairs: Option<&'a Path>,
+    noisy: &'a [PathBuf],
+    clean: &'a [PathBuf],
+    taps: usize,
+    test_fraction: f64,
+    seed: u64,
+    output: &'a Path,
+    json: bool,
+}
+
+fn run_train(args: TrainArgs) -> Result<(), String> {
+    let all = match args.pairs {
+        Some(dir) => pairs::read_pairs_dir(dir)?,
+        None => {
+            if args.noisy.is_empty() || args.noisy.len() != args.clean.len() {
+                return Err("give --pairs DIR, or as many --clean files as --noisy files".into());
+            }
+            args.noisy
+                .iter()
+                .zip(args.clean)
+                .map(|(n, c)| pairs::read_pair(&n.display().to_string(), n, c))
+                .collect::<Result<Vec<_>, _>>()?
+        }
+    };
+    if !(0.0..1.0).contains(&args.test_fraction) {
+        return Err(format!(
+            "--test-fraction {} must be in [0, 1)",
+            args.test_fraction
+        ));
+    }
+    let sample_rate = all[0].sample_rate;
+    if all.iter().any(|p| p.sample_rate != sample_rate) {
+        return Err("the pairs are not all at one sample rate".into());
+    }
+    let (train, test) = pairs::split(all, args.test_fraction, args.seed);
+    if train.is_empty() {
+        return Err("no pairs left to train on".into());
+    }
+    let started = std::time::Instant::now();
+    let (h, stats) = taps::least_squares(&train, args.taps)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let train_eval = taps::evaluate(&h, &train)?;
+    let test_eval = (!test.is_empty())
+        .then(|| taps::evaluate(&h, &test))
+        .transpose()?;
+    let metadata = serde_json::json!({
+        "method": "least squares",
+        "train_pairs": train.len(),
+        "test_pairs": test.len(),
+        "seed": args.seed,
+        "train_samples": stats.samples(),
+        "train": train_eval,
+        "test": test_eval,
+    });
+    TapsFile {
+        sample_rate: sample_rate as f32,
+        taps: h,
+        metadata: metadata.clone(),
+    }
+    .write(args.output)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({"taps": args.taps, "train_seconds": seconds, "result": metadata})
+        );
+    } else {
+        eprintln!(
+            "least squares, {} taps, {} training pairs: {:.3} s; train MSE {:.3e}",
+            args.taps,
+            train.len(),
+            seconds,
+            train_eval.mse
+        );
+        if let Some(t) = &test_eval {
+            eprintln!(
+                "test ({} pairs): MSE {:.3e} (noisy {:.3e}), SNR gain {:+.2} dB, SI-SDR gain {:+.2} dB",
+                t.pairs, t.mse, t.noisy_mse, t.snr_gain_db, t.si_sdr_gain_db
+            );
+        }
+    }
+    Ok(())
 }
 
 fn progress_bar(len: usize, what: &str) -> ProgressBar {
@@ -208,6 +327,26 @@ fn main() -> ExitCode {
             *format,
             *json,
         ),
+        Command::Train {
+            pairs,
+            noisy,
+            clean,
+            taps,
+            method: Method::Ls,
+            test_fraction,
+            seed,
+            output,
+            json,
+        } => run_train(TrainArgs {
+            pairs: pairs.as_deref(),
+            noisy,
+            clean,
+            taps: *taps,
+            test_fraction: *test_fraction,
+            seed: *seed,
+            output,
+            json: *json,
+        }),
         Command::Params => {
             let list: Vec<_> = PARAMS.iter().map(|p| p.to_json()).collect();
             println!(

@@ -114,9 +114,99 @@ pub fn spectrogram_png(
     root.present().map_err(|e| fail(&e))
 }
 
+/// Magnitude response of `taps` in dB at `points` frequencies from 0 to Nyquist.
+pub fn magnitude_response_db(taps: &[f32], points: usize) -> Vec<f32> {
+    let n = (2 * (points - 1)).max(taps.len()).next_power_of_two();
+    let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n);
+    let mut time = vec![0.0f32; n];
+    time[..taps.len()].copy_from_slice(taps);
+    let mut spectrum = fft.make_output_vec();
+    let _ = fft.process(&mut time, &mut spectrum);
+    let step = (n / 2) as f32 / (points - 1) as f32;
+    (0..points)
+        .map(|i| {
+            let c = spectrum[((i as f32 * step).round() as usize).min(n / 2)];
+            (20.0 * c.norm().max(1e-10).log10()).max(FLOOR_DB)
+        })
+        .collect()
+}
+
+/// Writes the taps (top) and their magnitude response in dB (bottom) to `path`.
+pub fn taps_png(taps: &[f32], sample_rate: f32, title: &str, path: &Path) -> Result<(), String> {
+    register_font();
+    let fail = |e: &dyn std::fmt::Display| format!("cannot draw '{}': {e}", path.display());
+    let root = BitMapBackend::new(path, (1000, 700)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| fail(&e))?;
+    let root = root
+        .titled(title, ("sans-serif", 22))
+        .map_err(|e| fail(&e))?;
+    let (upper, lower) = root.split_vertically(300);
+    let peak = taps.iter().fold(0.0f32, |m, t| m.max(t.abs())).max(1e-6);
+    let mut chart = ChartBuilder::on(&upper)
+        .margin(12)
+        .x_label_area_size(35)
+        .y_label_area_size(60)
+        .build_cartesian_2d(
+            0.0..taps.len() as f64,
+            (-peak * 1.1) as f64..(peak * 1.1) as f64,
+        )
+        .map_err(|e| fail(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc("tap")
+        .y_desc("value")
+        .draw()
+        .map_err(|e| fail(&e))?;
+    chart
+        .draw_series(LineSeries::new(
+            taps.iter().enumerate().map(|(k, t)| (k as f64, *t as f64)),
+            &BLUE,
+        ))
+        .map_err(|e| fail(&e))?;
+    let points = 1024;
+    let response = magnitude_response_db(taps, points);
+    let top = response.iter().fold(FLOOR_DB, |m, v| m.max(*v)).ceil() + 3.0;
+    let bottom = response.iter().fold(top, |m, v| m.min(*v)).max(top - 80.0);
+    let nyquist = sample_rate as f64 / 2.0;
+    let mut chart = ChartBuilder::on(&lower)
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..nyquist / 1000.0, bottom as f64..top as f64)
+        .map_err(|e| fail(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc("frequency (kHz)")
+        .y_desc("magnitude (dB)")
+        .draw()
+        .map_err(|e| fail(&e))?;
+    chart
+        .draw_series(LineSeries::new(
+            response.iter().enumerate().map(|(i, v)| {
+                (
+                    i as f64 * nyquist / 1000.0 / (points - 1) as f64,
+                    (*v).max(bottom) as f64,
+                )
+            }),
+            &RED,
+        ))
+        .map_err(|e| fail(&e))?;
+    root.present().map_err(|e| fail(&e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn response_of_simple_filters() {
+        let flat = magnitude_response_db(&[1.0], 65);
+        assert!(flat.iter().all(|v| v.abs() < 1e-5));
+        // Two-tap average: 0 dB at DC, a null at Nyquist.
+        let average = magnitude_response_db(&[0.5, 0.5], 65);
+        assert!(average[0].abs() < 1e-5);
+        assert_eq!(average[64], FLOOR_DB);
+    }
 
     #[test]
     fn a_full_scale_sine_peaks_at_zero_db_in_its_bin() {

@@ -10,7 +10,7 @@ use phasewright::demo;
 use phasewright::io::{read_wav, write_wav, Audio, SampleFormat};
 use phasewright::learn::{pairs, taps};
 use phasewright::param_spec::PARAMS;
-use phasewright::plot::spectrogram_png;
+use phasewright::plot::{spectrogram_png, taps_png};
 use phasewright::render::{parse_assignment, parse_preset, render, Automation, RenderOptions};
 use phasewright::taps_file::TapsFile;
 
@@ -83,6 +83,12 @@ enum Command {
         /// Print the figures as JSON on standard output.
         #[arg(long)]
         json: bool,
+    },
+    /// Draw a taps file: the taps and their magnitude response in dB.
+    PlotTaps {
+        taps: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
     },
     /// Print every parameter (id, name, range, default) as JSON.
     Params,
@@ -346,6 +352,15 @@ fn main() -> ExitCode {
             seed: *seed,
             output,
             json: *json,
+        }),
+        Command::PlotTaps { taps, output } => TapsFile::read(taps).and_then(|t| {
+            let title = format!(
+                "{}: {} taps at {} Hz",
+                taps.display(),
+                t.taps.len(),
+                t.sample_rate
+            );
+            taps_png(&t.taps, t.sample_rate, &title, output)
         }),
         Command::Params => {
             let list: Vec<_> = PARAMS.iter().map(|p| p.to_json()).collect();

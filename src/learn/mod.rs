@@ -2,4 +2,5 @@
 
 pub mod metrics;
 pub mod pairs;
+pub mod sgd;
 pub mod taps;

@@ -30,7 +30,6 @@ pub struct CorrelationStats {
     auto: Vec<f64>,
     cross: Vec<f64>,
     target_energy: f64,
-    samples: u64,
     /// The last `taps - 1` input samples of the stream, so chunks join seamlessly.
     history: Vec<f64>,
     planner: RealFftPlanner<f64>,
@@ -46,14 +45,9 @@ impl CorrelationStats {
             auto: vec![0.0; taps],
             cross: vec![0.0; taps],
             target_energy: 0.0,
-            samples: 0,
             history: vec![0.0; taps - 1],
             planner: RealFftPlanner::new(),
         })
-    }
-
-    pub fn samples(&self) -> u64 {
-        self.samples
     }
 
     /// Adds one independent recording (silence assumed before it), in chunks.
@@ -108,7 +102,6 @@ impl CorrelationStats {
         };
         correlate(&mut new_x, &mut self.auto);
         correlate(&mut new_d, &mut self.cross);
-        self.samples += len as u64;
         // Keep the last k-1 input samples (from the history if the chunk is shorter).
         let keep = seg[len..len + k - 1].to_vec();
         self.history.copy_from_slice(&keep);
@@ -212,13 +205,12 @@ pub fn evaluate(taps: &[f32], pairs: &[Pair]) -> Result<Evaluation, String> {
 }
 
 /// Least-squares taps over all of `pairs`.
-pub fn least_squares(pairs: &[Pair], taps: usize) -> Result<(Vec<f32>, CorrelationStats), String> {
+pub fn least_squares(pairs: &[Pair], taps: usize) -> Result<Vec<f32>, String> {
     let mut stats = CorrelationStats::new(taps)?;
     for p in pairs {
         stats.add_recording(&p.noisy, &p.clean);
     }
-    let h = stats.solve()?;
-    Ok((h, stats))
+    stats.solve()
 }
 
 #[cfg(test)]

@@ -52,7 +52,8 @@ impl CorrelationStats {
 
     /// Adds one independent recording (silence assumed before it), in chunks.
     pub fn add_recording(&mut self, input: &[f32], target: &[f32]) {
-        let chunk = (4 * self.taps).max(16384);
+        // History plus chunk fill a power-of-two FFT exactly.
+        let chunk = (8 * self.taps).next_power_of_two().max(16384) - (self.taps - 1);
         for (x, d) in input.chunks(chunk).zip(target.chunks(chunk)) {
             self.push(x, d);
         }
@@ -86,10 +87,11 @@ impl CorrelationStats {
             let _ = forward.process(buf, &mut out);
             out
         };
+        let silent_history = self.history.iter().all(|h| *h == 0.0);
         let seg_spec = spectrum(&mut seg.clone());
         // corr[l] = sum_i b[i] seg[i - l] = IFFT(B conj(SEG))[l]: no wrap-around for l < k.
-        let correlate = |b: &mut Vec<f64>, into: &mut Vec<f64>| {
-            let mut prod: Vec<Complex64> = spectrum(b)
+        let correlate = |b_spec: &[Complex64], into: &mut Vec<f64>| {
+            let mut prod: Vec<Complex64> = b_spec
                 .iter()
                 .zip(&seg_spec)
                 .map(|(b, a)| b * a.conj())
@@ -100,8 +102,14 @@ impl CorrelationStats {
                 *acc += v / size as f64;
             }
         };
-        correlate(&mut new_x, &mut self.auto);
-        correlate(&mut new_d, &mut self.cross);
+        // With silent history the new input is the whole segment: its spectrum is known already.
+        let new_x_spec = if silent_history {
+            seg_spec.clone()
+        } else {
+            spectrum(&mut new_x)
+        };
+        correlate(&new_x_spec, &mut self.auto);
+        correlate(&spectrum(&mut new_d), &mut self.cross);
         // Keep the last k-1 input samples (from the history if the chunk is shorter).
         let keep = seg[len..len + k - 1].to_vec();
         self.history.copy_from_slice(&keep);

@@ -18,8 +18,8 @@ fn fir(c: &mut Criterion) {
         let h: Vec<f32> = (0..taps)
             .map(|_| (rng.random::<f32>() - 0.5) / taps as f32)
             .collect();
-        let mut stage = FirStage::new(2, rate as f32);
-        stage.install(Box::new(FirKernel::new(&h).unwrap()), false);
+        let mut stage = FirStage::new(2);
+        stage.install(Box::new(FirKernel::new(&h).unwrap()), 0);
         let mut blocks = Blocks::new(&signal);
         group.bench_function(BenchmarkId::new("taps", taps), |b| {
             b.iter(|| {

@@ -15,11 +15,12 @@ use std::sync::Arc;
 use atomic_float::AtomicF32;
 
 use crate::dsp::denormal::{sanitize_input, sanitize_output, FlushGuard};
-use crate::dsp::fir::{FirKernel, FirStage};
+use crate::dsp::fir::{FirKernel, FirStage, FADE_MS};
 use crate::dsp::smoother::Smoother;
 use crate::dsp::stft::{StreamingStft, MAX_WINDOW, OVERLAPS, WINDOW_SIZES};
+use crate::learn::live::{FeedTag, FeedWriter, LearnMode, LearnStatus, Learner};
 use crate::param_spec::{ParamId, ParamKind, ALL_PARAMS, PARAM_COUNT};
-use crate::taps_file::TapsSlot;
+use crate::taps_file::{TapsFile, TapsSlot};
 use crate::worker::{Executor, Job, Worker};
 
 pub const MAX_CHANNELS: usize = 2;
@@ -66,6 +67,7 @@ impl EngineConfig {
 pub struct EngineShared {
     pub taps: TapsSlot,
     pub status: EngineStatus,
+    pub learn: LearnStatus,
 }
 
 /// Figures the engine publishes for the editor, written lock-free by the audio thread.
@@ -88,10 +90,21 @@ pub enum EngineJob {
         shared: Arc<EngineShared>,
         sample_rate: f32,
     },
+    /// Fold in the fed audio and solve new taps if the learn mode has something new.
+    Learn {
+        learner: Arc<Learner>,
+        shared: Arc<EngineShared>,
+        sample_rate: f32,
+    },
 }
 
 pub enum EngineResult {
     Taps(Box<FirKernel>),
+    /// Learned taps, already in the slot as `generation` (so they are saved with the project).
+    Learned {
+        kernel: Box<FirKernel>,
+        generation: u64,
+    },
 }
 
 impl Job for EngineJob {
@@ -124,6 +137,21 @@ impl Job for EngineJob {
                         None
                     }
                 }
+            }
+            EngineJob::Learn {
+                learner,
+                shared,
+                sample_rate,
+            } => {
+                let (taps, metadata) = learner.run(&shared.learn)?;
+                let kernel = Box::new(FirKernel::new(&taps).ok()?);
+                let generation = shared.taps.set(Some(TapsFile {
+                    sample_rate,
+                    taps,
+                    metadata,
+                }));
+                shared.taps.set_status(String::new());
+                Some(EngineResult::Learned { kernel, generation })
             }
         }
     }
@@ -170,10 +198,19 @@ pub struct Engine {
     worker: Worker<EngineJob>,
     values: [f32; PARAM_COUNT],
     taps_seen: Option<u64>,
+    learner: Arc<Learner>,
+    feed: FeedWriter,
+    /// Counts changes of learn mode, tap count and Learn presses (see `FeedTag`).
+    learn_epoch: u32,
     fir: FirStage,
+    /// A filter that arrived during a fade, with its own fade length; it goes in when the fade
+    /// ends, so every swap is a complete crossfade.
+    pending: Option<(Box<FirKernel>, usize)>,
     stft: StreamingStft,
     dry_delay: DryDelay,
     denoise_mix: Smoother,
+    denoise_amount: Smoother,
+    listen: Smoother,
     out_mix: Smoother,
     out_gain: Smoother,
     bypass: Smoother,
@@ -181,7 +218,10 @@ pub struct Engine {
     processed: u64,
     dry: [[f32; CHUNK]; MAX_CHANNELS],
     wet: [[f32; CHUNK]; MAX_CHANNELS],
-    ramp: [[f32; CHUNK]; 4],
+    /// Mono input and sidechain for the learner.
+    mono: [f32; CHUNK],
+    side: [f32; CHUNK],
+    ramp: [[f32; CHUNK]; 6],
 }
 
 /// Index of `value` in `table` as a plain choice value (the caller checked it is there).
@@ -217,23 +257,32 @@ impl Engine {
         values[ParamId::SpecWindow as usize] = position(&WINDOW_SIZES, config.window);
         values[ParamId::SpecOverlap as usize] = position(&OVERLAPS, config.overlap);
         let smoother = |v: f32| Smoother::new(v, sr, SMOOTH_MS);
+        let (learner, feed) = Learner::new(sr);
         let mut engine = Self {
             config,
             worker: Worker::new(config.executor, "phasewright-worker"),
             shared,
             values,
             taps_seen: None,
-            fir: FirStage::new(config.channels, sr),
+            learner,
+            feed,
+            learn_epoch: 0,
+            fir: FirStage::new(config.channels),
+            pending: None,
             stft,
             dry_delay: DryDelay::new(config.channels),
             denoise_mix: smoother(1.0),
+            denoise_amount: smoother(1.0),
+            listen: smoother(0.0),
             out_mix: smoother(1.0),
             out_gain: smoother(1.0),
             bypass: smoother(0.0),
             processed: 0,
             dry: [[0.0; CHUNK]; MAX_CHANNELS],
             wet: [[0.0; CHUNK]; MAX_CHANNELS],
-            ramp: [[0.0; CHUNK]; 4],
+            mono: [0.0; CHUNK],
+            side: [0.0; CHUNK],
+            ramp: [[0.0; CHUNK]; 6],
         };
         for p in ALL_PARAMS {
             engine.set(p, engine.values[p as usize]);
@@ -256,18 +305,30 @@ impl Engine {
         } else {
             value.clamp(lo, hi)
         };
-        self.values[id as usize] = value;
+        let previous = std::mem::replace(&mut self.values[id as usize], value);
+        let restarts_learning = match id {
+            ParamId::DenoiseMode | ParamId::DenoiseTaps => previous.round() != value.round(),
+            ParamId::DenoiseLearn => previous < 0.5 && value >= 0.5,
+            _ => false,
+        };
+        if restarts_learning {
+            self.learn_epoch = self.learn_epoch.wrapping_add(1);
+        }
         let target = match id.spec().kind {
             ParamKind::Decibels { min, .. } => db_to_gain(value, min),
             ParamKind::Toggle => (value >= 0.5) as u8 as f32,
-            ParamKind::Choice { .. } => value.round(),
+            ParamKind::Choice { .. } | ParamKind::Named { .. } => value.round(),
             ParamKind::Fraction => value,
         };
         let smoother = match id {
             ParamId::Bypass => &mut self.bypass,
             ParamId::DenoiseEnable => &mut self.denoise_mix,
+            ParamId::DenoiseAmount => &mut self.denoise_amount,
+            ParamId::DenoiseListen => &mut self.listen,
             ParamId::OutMix => &mut self.out_mix,
             ParamId::OutGain => &mut self.out_gain,
+            // Steer the learner, not the signal.
+            ParamId::DenoiseMode | ParamId::DenoiseTaps | ParamId::DenoiseLearn => return,
             // Fixed for this engine's lifetime; see `layout_pending`.
             ParamId::SpecWindow | ParamId::SpecOverlap => return,
         };
@@ -312,8 +373,22 @@ impl Engine {
             .store(self.worker.dropped_jobs(), Ordering::Relaxed);
     }
 
-    /// Starts background work the settings call for and installs what has finished.
+    /// What the learner is asked to do now.
+    fn learn_tag(&self) -> FeedTag {
+        let value = |id: ParamId| self.values[id as usize];
+        FeedTag {
+            epoch: self.learn_epoch,
+            mode: LearnMode::from_index(value(ParamId::DenoiseMode).round() as usize),
+            taps: ParamId::DenoiseTaps.option(value(ParamId::DenoiseTaps)),
+            learning: value(ParamId::DenoiseLearn) >= 0.5,
+        }
+    }
+
+    /// Starts background work the settings call for and installs what has finished. Called at
+    /// the start of every chunk; learning jobs start at fixed sample positions, so offline
+    /// renders do not depend on the host's block size.
     fn service_worker(&mut self) {
+        self.install_results();
         let generation = self.shared.taps.generation();
         if self.taps_seen != Some(generation) {
             let job = EngineJob::LoadTaps {
@@ -324,14 +399,58 @@ impl Engine {
                 self.taps_seen = Some(generation);
             }
         }
-        while let Some(result) = self.worker.poll() {
-            match result {
-                Some(EngineResult::Taps(kernel)) => {
-                    if let Some(old) = self.fir.install(kernel, self.processed > 0) {
-                        self.worker.retire(old);
-                    }
+        let due = self
+            .learn_interval()
+            .is_some_and(|every| self.processed > 0 && self.processed % every == 0);
+        if due {
+            self.feed.flush();
+            if self.learner.claim() {
+                let job = EngineJob::Learn {
+                    learner: self.learner.clone(),
+                    shared: self.shared.clone(),
+                    sample_rate: self.config.sample_rate,
+                };
+                if let Err(job) = self.worker.submit(job) {
+                    self.learner.release();
+                    // Dropping the job only lowers reference counts; the learner lives on.
+                    drop(job);
                 }
-                None => {}
+            }
+        }
+        self.install_results();
+    }
+
+    /// Samples between learning jobs (None: not learning), in whole chunks, so jobs start at the
+    /// same samples however the host cuts its blocks.
+    fn learn_interval(&self) -> Option<u64> {
+        let tag = self.learn_tag();
+        let samples = tag.mode.interval(tag.taps, self.config.sample_rate)?;
+        Some(samples.div_ceil(CHUNK).max(1) as u64 * CHUNK as u64)
+    }
+
+    fn install_results(&mut self) {
+        let default_fade = (self.config.sample_rate * FADE_MS / 1000.0) as usize;
+        while let Some(result) = self.worker.poll() {
+            let (kernel, fade) = match result {
+                Some(EngineResult::Taps(kernel)) => (kernel, default_fade),
+                Some(EngineResult::Learned { kernel, generation }) => {
+                    self.taps_seen = Some(generation);
+                    // Fast-updating modes fade over their own interval.
+                    let interval = self.learn_interval().unwrap_or(u64::MAX) as usize;
+                    (kernel, default_fade.min(interval))
+                }
+                None => continue,
+            };
+            if let Some((replaced, _)) = self.pending.replace((kernel, fade)) {
+                self.worker.retire(replaced);
+            }
+        }
+        if !self.fir.is_fading() {
+            if let Some((kernel, fade)) = self.pending.take() {
+                let fade = if self.processed > 0 { fade } else { 0 };
+                if let Some(old) = self.fir.install(kernel, fade) {
+                    self.worker.retire(old);
+                }
             }
         }
     }
@@ -341,7 +460,6 @@ impl Engine {
     /// becomes the training target of the learned denoiser.
     pub fn process<R: AsRef<[f32]>>(&mut self, main: &mut [&mut [f32]], reference: Option<&[R]>) {
         let _flush = FlushGuard::new();
-        self.service_worker();
         if let Some(reference) = reference {
             let peak = reference
                 .iter()
@@ -355,9 +473,15 @@ impl Engine {
         let channels = main.len().min(self.config.channels);
         let len = main.first().map_or(0, |c| c.len());
         let mut start = 0;
-        while start < len {
-            let n = (len - start).min(CHUNK);
-            self.process_chunk(&mut main[..channels], start, n);
+        loop {
+            self.service_worker();
+            if start >= len {
+                break;
+            }
+            // Chunks end on multiples of CHUNK (counted from the first sample), whatever the
+            // host's block size.
+            let n = (len - start).min(CHUNK - (self.processed % CHUNK as u64) as usize);
+            self.process_chunk(&mut main[..channels], reference, start, n);
             start += n;
         }
         if let Some(old) = self.fir.take_faded_out() {
@@ -366,13 +490,41 @@ impl Engine {
         self.publish_status();
     }
 
-    fn process_chunk(&mut self, main: &mut [&mut [f32]], start: usize, n: usize) {
+    /// Feeds the learner the chunk's input (mono) and, in Reference mode, the sidechain.
+    fn feed_learner<R: AsRef<[f32]>>(&mut self, reference: Option<&[R]>, start: usize, n: usize) {
+        let tag = self.learn_tag();
+        let target = match tag.mode {
+            LearnMode::File => return,
+            LearnMode::Reference => match reference {
+                Some(r) if tag.learning && !r.is_empty() => {
+                    let scale = 1.0 / r.len() as f32;
+                    self.side[..n].fill(0.0);
+                    for c in r {
+                        for (s, x) in self.side[..n].iter_mut().zip(&c.as_ref()[start..start + n]) {
+                            *s += sanitize_input(*x) * scale;
+                        }
+                    }
+                    Some(&self.side[..n])
+                }
+                _ => return,
+            },
+            LearnMode::NoiseProfile | LearnMode::Adaptive => None,
+        };
+        let channels = self.config.channels.min(MAX_CHANNELS);
+        for i in 0..n {
+            self.mono[i] = (0..channels).map(|c| self.dry[c][i]).sum::<f32>() / channels as f32;
+        }
+        self.feed.push(&self.mono[..n], target, tag);
+    }
+
+    fn process_chunk<R: AsRef<[f32]>>(
+        &mut self,
+        main: &mut [&mut [f32]],
+        reference: Option<&[R]>,
+        start: usize,
+        n: usize,
+    ) {
         let channels = main.len();
-        let [denoise, mix, gain, bypass] = &mut self.ramp;
-        self.denoise_mix.fill(&mut denoise[..n]);
-        self.out_mix.fill(&mut mix[..n]);
-        self.out_gain.fill(&mut gain[..n]);
-        self.bypass.fill(&mut bypass[..n]);
 
         for ch in 0..channels {
             for (i, x) in main[ch][start..start + n].iter().enumerate() {
@@ -381,19 +533,32 @@ impl Engine {
                 self.wet[ch][i] = x;
             }
         }
+        if channels < self.config.channels {
+            // A host that sends fewer channels than it activated: the rest read as silence.
+            for c in &mut self.dry[channels..self.config.channels] {
+                c[..n].fill(0.0);
+            }
+        }
+        self.feed_learner(reference, start, n);
+        let [denoise, amount, listen, mix, gain, bypass] = &mut self.ramp;
+        self.denoise_mix.fill(&mut denoise[..n]);
+        self.denoise_amount.fill(&mut amount[..n]);
+        self.listen.fill(&mut listen[..n]);
+        self.out_mix.fill(&mut mix[..n]);
+        self.out_gain.fill(&mut gain[..n]);
+        self.bypass.fill(&mut bypass[..n]);
         let (dry, wet) = (&mut self.dry, &mut self.wet);
         let mut wet_io: [&mut [f32]; MAX_CHANNELS] = wet.each_mut().map(|c| &mut c[..n]);
         let mut dry_io: [&mut [f32]; MAX_CHANNELS] = dry.each_mut().map(|c| &mut c[..n]);
 
         self.fir.process(&mut wet_io[..channels]);
         for ch in 0..channels {
-            // Denoise on/off crossfades filtered and unfiltered input.
-            for ((w, d), e) in wet_io[ch]
-                .iter_mut()
-                .zip(dry_io[ch].iter())
-                .zip(&denoise[..n])
-            {
-                *w = d + e * (*w - d);
+            // Denoise on/off and amount crossfade filtered and unfiltered input; "listen to
+            // removed" crossfades to what the filter takes out.
+            for i in 0..n {
+                let (d, f) = (dry_io[ch][i], wet_io[ch][i]);
+                let kept = d + denoise[i] * amount[i] * (f - d);
+                wet_io[ch][i] = kept + listen[i] * (d - 2.0 * kept);
             }
         }
         self.stft.process(&mut wet_io[..channels], |_frame| {});

@@ -18,6 +18,10 @@ pub enum ParamKind {
     Choice {
         options: &'static [usize],
     },
+    /// One of a list of named modes; the plain value is the index into `names`.
+    Named {
+        names: &'static [&'static str],
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -36,13 +40,24 @@ pub struct ParamSpec {
 pub enum ParamId {
     Bypass,
     DenoiseEnable,
+    DenoiseAmount,
+    DenoiseMode,
+    DenoiseTaps,
+    DenoiseLearn,
+    DenoiseListen,
     SpecWindow,
     SpecOverlap,
     OutMix,
     OutGain,
 }
 
-pub const PARAM_COUNT: usize = 6;
+pub const PARAM_COUNT: usize = 11;
+
+/// Filter lengths the learn modes offer (81 is the classic lab's).
+pub const LEARN_TAPS: [usize; 9] = [16, 32, 64, 81, 128, 256, 512, 1024, 2048];
+
+/// Where the denoiser's taps come from; the `denoise_mode` names, in order.
+pub const LEARN_MODES: [&str; 4] = ["File", "Reference", "Noise profile", "Adaptive"];
 
 pub const PARAMS: [ParamSpec; PARAM_COUNT] = [
     ParamSpec {
@@ -57,6 +72,47 @@ pub const PARAMS: [ParamSpec; PARAM_COUNT] = [
         name: "Denoise",
         kind: ParamKind::Toggle,
         default: 1.0,
+        automatable: true,
+    },
+    ParamSpec {
+        id: "denoise_amount",
+        name: "Denoise Amount",
+        kind: ParamKind::Fraction,
+        default: 1.0,
+        automatable: true,
+    },
+    // Changing the mode or the length restarts learning, so neither follows automation.
+    ParamSpec {
+        id: "denoise_mode",
+        name: "Learn Mode",
+        kind: ParamKind::Named {
+            names: &LEARN_MODES,
+        },
+        default: 0.0,
+        automatable: false,
+    },
+    ParamSpec {
+        id: "denoise_taps",
+        name: "Learned Taps",
+        kind: ParamKind::Choice {
+            options: &LEARN_TAPS,
+        },
+        default: 5.0, // 256
+        automatable: false,
+    },
+    // Automatable so that a project can mark its noise-only passages.
+    ParamSpec {
+        id: "denoise_learn",
+        name: "Learn",
+        kind: ParamKind::Toggle,
+        default: 0.0,
+        automatable: true,
+    },
+    ParamSpec {
+        id: "denoise_listen",
+        name: "Listen to Removed",
+        kind: ParamKind::Toggle,
+        default: 0.0,
         automatable: true,
     },
     ParamSpec {
@@ -97,6 +153,11 @@ pub const PARAMS: [ParamSpec; PARAM_COUNT] = [
 pub const ALL_PARAMS: [ParamId; PARAM_COUNT] = [
     ParamId::Bypass,
     ParamId::DenoiseEnable,
+    ParamId::DenoiseAmount,
+    ParamId::DenoiseMode,
+    ParamId::DenoiseTaps,
+    ParamId::DenoiseLearn,
+    ParamId::DenoiseListen,
     ParamId::SpecWindow,
     ParamId::SpecOverlap,
     ParamId::OutMix,
@@ -140,6 +201,13 @@ impl ParamSpec {
                 .position(|o| text.parse::<usize>() == Ok(*o))
                 .map(|i| i as f32)
                 .ok_or_else(|| format!("{}: expected one of {options:?}, got '{text}'", self.id)),
+            ParamKind::Named { names } => names
+                .iter()
+                .position(|n| {
+                    text.eq_ignore_ascii_case(n) || text.eq_ignore_ascii_case(&n.replace(' ', "_"))
+                })
+                .map(|i| i as f32)
+                .ok_or_else(|| format!("{}: expected one of {names:?}, got '{text}'", self.id)),
             _ => {
                 let v: f32 = text
                     .parse()
@@ -165,6 +233,7 @@ impl ParamSpec {
             ParamKind::Decibels { min, max } => (min, max),
             ParamKind::Fraction | ParamKind::Toggle => (0.0, 1.0),
             ParamKind::Choice { options } => (0.0, (options.len() - 1) as f32),
+            ParamKind::Named { names } => (0.0, (names.len() - 1) as f32),
         }
     }
 
@@ -188,6 +257,9 @@ impl ParamSpec {
             }
             ParamKind::Choice { options } => {
                 serde_json::json!({"type": "choice", "options": options, "default": options[self.default as usize]})
+            }
+            ParamKind::Named { names } => {
+                serde_json::json!({"type": "choice", "options": names, "default": names[self.default as usize]})
             }
         };
         v.as_object_mut()
@@ -219,5 +291,9 @@ mod tests {
         assert_eq!(ParamId::OutGain.spec().parse("-6.5"), Ok(-6.5));
         assert!(ParamId::OutGain.spec().parse("90").is_err());
         assert!(ParamId::OutMix.spec().parse("nan").is_err());
+        assert_eq!(ParamId::DenoiseMode.spec().parse("noise_profile"), Ok(2.0));
+        assert_eq!(ParamId::DenoiseMode.spec().parse("Adaptive"), Ok(3.0));
+        assert!(ParamId::DenoiseMode.spec().parse("magic").is_err());
+        assert_eq!(ParamId::DenoiseTaps.spec().parse("81"), Ok(3.0));
     }
 }

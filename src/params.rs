@@ -54,21 +54,10 @@ impl HostParam {
                     p
                 })
             }
-            ParamKind::Choice { options } => HostParam::Choice(
-                IntParam::new(
-                    spec.name,
-                    spec.default as i32,
-                    IntRange::Linear {
-                        min: 0,
-                        max: options.len() as i32 - 1,
-                    },
-                )
-                .with_value_to_string(Arc::new(move |i| options[i as usize].to_string()))
-                .with_string_to_value(Arc::new(move |s| {
-                    let v: usize = s.trim().parse().ok()?;
-                    options.iter().position(|o| *o == v).map(|i| i as i32)
-                })),
-            ),
+            ParamKind::Choice { options } => {
+                choice(spec, options.len(), move |i| options[i].to_string())
+            }
+            ParamKind::Named { names } => choice(spec, names.len(), move |i| names[i].to_string()),
         };
         if spec.automatable {
             param
@@ -97,6 +86,30 @@ impl HostParam {
             HostParam::Choice(p) => p.as_ptr(),
         }
     }
+}
+
+/// A list parameter whose plain value is the index of the entry labelled `label(index)`.
+fn choice(
+    spec: &ParamSpec,
+    count: usize,
+    label: impl Fn(usize) -> String + Copy + Send + Sync + 'static,
+) -> HostParam {
+    HostParam::Choice(
+        IntParam::new(
+            spec.name,
+            spec.default as i32,
+            IntRange::Linear {
+                min: 0,
+                max: count as i32 - 1,
+            },
+        )
+        .with_value_to_string(Arc::new(move |i| label(i as usize)))
+        .with_string_to_value(Arc::new(move |s| {
+            (0..count)
+                .position(|i| label(i).eq_ignore_ascii_case(s.trim()))
+                .map(|i| i as i32)
+        })),
+    )
 }
 
 pub struct PluginParams {
@@ -159,7 +172,9 @@ unsafe impl Params for PluginParams {
             Some(t) => t.validate().map(|_| Some(t)),
             None => Ok(None),
         }) {
-            Ok(taps) => slot.set(taps),
+            Ok(taps) => {
+                slot.set(taps);
+            }
             Err(e) => {
                 slot.set(None);
                 slot.set_status(format!("saved taps could not be restored: {e}"));

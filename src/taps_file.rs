@@ -52,10 +52,12 @@ pub struct TapsSlot {
 }
 
 impl TapsSlot {
-    /// Replaces the taps (None: back to the identity filter). Not for the audio thread.
-    pub fn set(&self, taps: Option<TapsFile>) {
-        *self.taps.write().unwrap_or_else(|e| e.into_inner()) = taps;
-        self.generation.fetch_add(1, Ordering::AcqRel);
+    /// Replaces the taps (None: back to the identity filter) and returns their generation. Not
+    /// for the audio thread.
+    pub fn set(&self, taps: Option<TapsFile>) -> u64 {
+        let mut slot = self.taps.write().unwrap_or_else(|e| e.into_inner());
+        *slot = taps;
+        self.generation.fetch_add(1, Ordering::AcqRel) + 1
     }
 
     pub fn get(&self) -> Option<TapsFile> {

@@ -9,8 +9,8 @@
 //! and P complex multiply-adds per block of `PARTITION` samples, so it grows far slower than the
 //! tap count.
 //!
-//! New taps are crossfaded in (old and new filters run side by side for `FADE_MS`) so swapping them
-//! never clicks.
+//! New taps are crossfaded in (old and new filters run side by side for a fade the caller chooses,
+//! `FADE_MS` by default) so swapping them never clicks.
 
 use std::sync::Arc;
 
@@ -24,7 +24,8 @@ pub const PARTITION: usize = 128;
 const FFT_LEN: usize = 2 * PARTITION;
 const BINS: usize = PARTITION + 1;
 const MAX_PARTITIONS: usize = MAX_TAPS / PARTITION;
-const FADE_MS: f32 = 20.0;
+/// Crossfade of a filter swap unless the caller asks for another.
+pub const FADE_MS: f32 = 20.0;
 
 /// A filter ready for the audio thread: the head reversed (so each output is a forward dot product
 /// over the most recent input) and the spectra of the tail partitions, scaled for the inverse FFT.
@@ -140,7 +141,7 @@ pub struct FirStage {
 }
 
 impl FirStage {
-    pub fn new(channels: usize, sample_rate: f32) -> Self {
+    pub fn new(channels: usize) -> Self {
         let mut planner = RealFftPlanner::<f32>::new();
         let forward = planner.plan_fft_forward(FFT_LEN);
         let inverse = planner.plan_fft_inverse(FFT_LEN);
@@ -164,7 +165,7 @@ impl FirStage {
             current: Box::new(FirKernel::identity()),
             previous: None,
             fade_pos: 0,
-            fade_len: ((sample_rate * FADE_MS / 1000.0) as usize).max(1),
+            fade_len: 1,
         }
     }
 
@@ -184,10 +185,11 @@ impl FirStage {
         self.pos = 0;
     }
 
-    /// Makes `kernel` the filter, fading from the present one, or switching at once if `fade` is
-    /// false. Returns a kernel the caller must dispose of off the audio thread (one still fading
-    /// out from an earlier swap, or the replaced one when not fading).
-    pub fn install(&mut self, kernel: Box<FirKernel>, fade: bool) -> Option<Box<FirKernel>> {
+    /// Makes `kernel` the filter, fading from the present one over `fade` samples, or switching
+    /// at once if `fade` is 0. Returns a kernel the caller must dispose of off the audio thread
+    /// (one still fading out from an earlier swap, or the replaced one when not fading). A swap
+    /// during a fade cuts that fade short: callers that swap often wait for `is_fading` to end.
+    pub fn install(&mut self, kernel: Box<FirKernel>, fade: usize) -> Option<Box<FirKernel>> {
         let old = std::mem::replace(&mut self.current, kernel);
         // The new filter's tail for the block under way comes from the input already seen.
         for ch in 0..self.channels.len() {
@@ -195,12 +197,18 @@ impl FirStage {
             std::mem::swap(&mut state.tail, &mut state.tail_previous);
             self.compute_tail(ch, self.newest, false);
         }
-        if fade {
+        if fade > 0 {
             self.fade_pos = 0;
+            self.fade_len = fade;
             self.previous.replace(old)
         } else {
             Some(old)
         }
+    }
+
+    /// True while an earlier filter is still fading out.
+    pub fn is_fading(&self) -> bool {
+        self.previous.is_some() && self.fade_pos < self.fade_len
     }
 
     /// The kernel whose fade-out has finished, for disposal off the audio thread.
@@ -302,6 +310,9 @@ impl FirStage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// 20 ms at 48 kHz.
+    const FADE: usize = 960;
     use rand::{Rng, SeedableRng};
 
     fn reference(taps: &[f32], x: &[f32]) -> Vec<f64> {
@@ -322,8 +333,8 @@ mod tests {
 
     /// Worst error relative to the reference's peak, per channel, over blocks of `block`.
     fn relative_error(taps: &[f32], x: &[Vec<f32>], block: usize) -> f64 {
-        let mut stage = FirStage::new(x.len(), 48000.0);
-        stage.install(Box::new(FirKernel::new(taps).unwrap()), false);
+        let mut stage = FirStage::new(x.len());
+        stage.install(Box::new(FirKernel::new(taps).unwrap()), 0);
         let mut y: Vec<Vec<f32>> = x.to_vec();
         let mut start = 0;
         while start < y[0].len() {
@@ -379,13 +390,13 @@ mod tests {
         let mut rng = rand::rngs::StdRng::seed_from_u64(3);
         let (a, b) = (random(700, &mut rng), random(3000, &mut rng));
         let x = random(20000, &mut rng);
-        let mut stage = FirStage::new(1, 48000.0);
-        stage.install(Box::new(FirKernel::new(&a).unwrap()), false);
+        let mut stage = FirStage::new(1);
+        stage.install(Box::new(FirKernel::new(&a).unwrap()), 0);
         let mut y = x.clone();
         let (first, second) = y.split_at_mut(9001);
         stage.process(&mut [first]);
         assert!(stage
-            .install(Box::new(FirKernel::new(&b).unwrap()), true)
+            .install(Box::new(FirKernel::new(&b).unwrap()), FADE)
             .is_none());
         for block in second.chunks_mut(100) {
             stage.process(&mut [block]);
@@ -393,7 +404,7 @@ mod tests {
         assert!(stage.take_faded_out().is_some());
         let r = reference(&b, &x);
         let peak = r.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        let after_fade = 9001 + 960;
+        let after_fade = 9001 + FADE;
         for n in after_fade..x.len() {
             assert!((r[n] - y[n] as f64).abs() / peak < 1e-5, "sample {n}");
         }
@@ -405,13 +416,13 @@ mod tests {
         let x: Vec<f32> = (0..9600)
             .map(|n| (std::f32::consts::TAU * 440.0 * n as f32 / sr).sin() * 0.5)
             .collect();
-        let mut stage = FirStage::new(1, sr);
+        let mut stage = FirStage::new(1);
         let mut y = x.clone();
         let (a, b) = y.split_at_mut(4801);
         stage.process(&mut [a]);
         // A gain of -1: the most violent swap, sign inversion.
         assert!(stage
-            .install(Box::new(FirKernel::new(&[-1.0]).unwrap()), true)
+            .install(Box::new(FirKernel::new(&[-1.0]).unwrap()), FADE)
             .is_none());
         stage.process(&mut [b]);
         assert!(stage.take_faded_out().is_some());

@@ -120,17 +120,56 @@ impl CorrelationStats {
         if self.auto[0] <= 0.0 {
             return Err("the training input is silent".into());
         }
-        let mut load = DIAGONAL_LOAD;
-        loop {
-            let mut t = self.auto.clone();
-            t[0] *= 1.0 + load;
-            if let Some(h) = levinson(&t, &self.cross) {
-                return Ok(h.iter().map(|v| *v as f32).collect());
-            }
-            load *= 100.0;
-            if load > 1.0 {
-                return Err("the training input's correlation could not be inverted".into());
-            }
+        let h = solve_normal_equations(&self.auto, &self.cross)?;
+        Ok(h.iter().map(|v| *v as f32).collect())
+    }
+
+    /// Forgets the stream's last samples, as after a gap in it.
+    pub fn break_stream(&mut self) {
+        self.history.fill(0.0);
+    }
+
+    /// Energy of the target so far.
+    pub fn target_energy(&self) -> f64 {
+        self.target_energy
+    }
+
+    /// Energy of the input so far.
+    pub fn input_energy(&self) -> f64 {
+        self.auto[0]
+    }
+
+    /// Squared error of `taps` on the material so far against that of passing the input
+    /// unchanged, in dB (negative: the filter is better), from the statistics alone.
+    pub fn error_vs_bypass_db(&self, taps: &[f32]) -> f64 {
+        let k = self.taps.min(taps.len());
+        let h: Vec<f64> = taps[..k].iter().map(|v| *v as f64).collect();
+        let rh: f64 = (0..k)
+            .map(|i| {
+                let row: f64 = (0..k).map(|j| self.auto[i.abs_diff(j)] * h[j]).sum();
+                h[i] * row
+            })
+            .sum();
+        let ph: f64 = h.iter().zip(&self.cross).map(|(a, b)| a * b).sum();
+        let filtered = self.target_energy - 2.0 * ph + rh;
+        let bypass = self.target_energy - 2.0 * self.cross[0] + self.auto[0];
+        10.0 * (filtered.max(1e-30) / bypass.max(1e-30)).log10()
+    }
+}
+
+/// Solves the normal equations R h = p (R Toeplitz from the autocorrelation `auto`, p the
+/// cross-correlation), raising the diagonal load until the recursion stays positive definite.
+pub(crate) fn solve_normal_equations(auto: &[f64], cross: &[f64]) -> Result<Vec<f64>, String> {
+    let mut load = DIAGONAL_LOAD;
+    loop {
+        let mut t = auto.to_vec();
+        t[0] *= 1.0 + load;
+        if let Some(h) = levinson(&t, cross) {
+            return Ok(h);
+        }
+        load *= 100.0;
+        if load > 1.0 {
+            return Err("the training input's correlation could not be inverted".into());
         }
     }
 }
@@ -195,8 +234,8 @@ pub fn evaluate(taps: &[f32], pairs: &[Pair]) -> Result<Evaluation, String> {
         ..Default::default()
     };
     for pair in pairs {
-        let mut stage = FirStage::new(1, pair.sample_rate as f32);
-        stage.install(Box::new(kernel.clone()), false);
+        let mut stage = FirStage::new(1);
+        stage.install(Box::new(kernel.clone()), 0);
         let mut out = pair.noisy.clone();
         stage.process(&mut [&mut out]);
         e.mse += mse(&out, &pair.clean);

@@ -202,6 +202,8 @@ pub struct Engine {
     feed: FeedWriter,
     /// Counts changes of learn mode, tap count and Learn presses (see `FeedTag`).
     learn_epoch: u32,
+    /// Learn was just turned off: solve once more so the taps take in all the material.
+    learn_released: bool,
     fir: FirStage,
     /// A filter that arrived during a fade, with its own fade length; it goes in when the fade
     /// ends, so every swap is a complete crossfade.
@@ -267,6 +269,7 @@ impl Engine {
             learner,
             feed,
             learn_epoch: 0,
+            learn_released: false,
             fir: FirStage::new(config.channels),
             pending: None,
             stft,
@@ -313,6 +316,9 @@ impl Engine {
         };
         if restarts_learning {
             self.learn_epoch = self.learn_epoch.wrapping_add(1);
+        }
+        if id == ParamId::DenoiseLearn && previous >= 0.5 && value < 0.5 {
+            self.learn_released = true;
         }
         let target = match id.spec().kind {
             ParamKind::Decibels { min, .. } => db_to_gain(value, min),
@@ -399,9 +405,9 @@ impl Engine {
                 self.taps_seen = Some(generation);
             }
         }
-        let due = self
-            .learn_interval()
-            .is_some_and(|every| self.processed > 0 && self.processed % every == 0);
+        let due = self.learn_interval().is_some_and(|every| {
+            self.learn_released || (self.processed > 0 && self.processed % every == 0)
+        });
         if due {
             self.feed.flush();
             if self.learner.claim() {
@@ -410,10 +416,13 @@ impl Engine {
                     shared: self.shared.clone(),
                     sample_rate: self.config.sample_rate,
                 };
-                if let Err(job) = self.worker.submit(job) {
-                    self.learner.release();
-                    // Dropping the job only lowers reference counts; the learner lives on.
-                    drop(job);
+                match self.worker.submit(job) {
+                    Ok(()) => self.learn_released = false,
+                    Err(job) => {
+                        self.learner.release();
+                        // Dropping the job only lowers reference counts; the learner lives on.
+                        drop(job);
+                    }
                 }
             }
         }

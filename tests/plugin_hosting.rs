@@ -5,31 +5,14 @@
 
 mod common;
 
-use common::clap_host::{LoadedPlugin, ParamChange};
+use common::clap_host::{change, clap_value, LoadedPlugin};
 use common::{convolve, relative_error_db, rms, stereo_excerpt};
 use phasewright::demo::lowpass_taps;
-use phasewright::param_spec::{ParamId, ParamKind, PARAMS};
+use phasewright::param_spec::{ParamId, PARAMS};
 use phasewright::taps_file::TapsFile;
 
 const SPEECH: &str = "speech/espeak_01_en.wav";
 const VIOLIN: &str = "music/violin.wav";
-
-/// The CLAP value of a plain engine value: nice-plug exposes float parameters normalised to 0..1,
-/// toggles as 0/1 and choices as their index.
-fn clap_value(id: ParamId, plain: f32) -> f64 {
-    match id.spec().kind {
-        ParamKind::Decibels { min, max } => ((plain - min) / (max - min)) as f64,
-        _ => plain as f64,
-    }
-}
-
-fn change(plugin: &mut LoadedPlugin, sample: usize, id: ParamId, plain: f32) -> ParamChange {
-    ParamChange {
-        sample,
-        id: plugin.param(id.spec().name).id,
-        value: clap_value(id, plain),
-    }
-}
 
 /// Output delayed by `latency` compared with the input it came from, per channel, in dB.
 fn delay_error_db(

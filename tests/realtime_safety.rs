@@ -92,6 +92,74 @@ fn the_audio_path_never_allocates_while_parameters_sweep_and_taps_swap() {
 }
 
 #[test]
+fn learning_in_every_mode_never_allocates_while_learned_taps_swap_in() {
+    let (rate, clean) = stereo_excerpt("speech/espeak_01_en.wav", 3.0);
+    let frames = clean[0].len();
+    // Seeded white-ish noise from a linear congruential generator (no allocation involved).
+    let mut seed = 12345u32;
+    let mut noise = move || {
+        seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
+        (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+    };
+    let noisy: [Vec<f32>; 2] = clean
+        .clone()
+        .map(|c| c.iter().map(|x| x + 0.05 * noise()).collect());
+    let taps_81 = 3.0;
+    let taps_128 = 4.0;
+    for (mode, name) in [
+        (1.0, "reference"),
+        (2.0, "noise profile"),
+        (3.0, "adaptive"),
+    ] {
+        let (mut engine, shared) = realtime_engine(rate);
+        let mut chans = noisy.clone();
+        let (mut pos, mut k) = (0, 0);
+        while pos < frames {
+            let n = BLOCKS[k % BLOCKS.len()].min(frames - pos);
+            let t = pos as f32 / rate as f32;
+            assert_no_alloc(|| {
+                engine.set(ParamId::DenoiseMode, mode);
+                // A new length half-way restarts learning.
+                engine.set(
+                    ParamId::DenoiseTaps,
+                    if t < 1.5 { taps_81 } else { taps_128 },
+                );
+                let learn = if mode == 2.0 { t < 0.4 } else { true };
+                engine.set(ParamId::DenoiseLearn, learn as u8 as f32);
+                engine.set(ParamId::DenoiseAmount, 0.5 + 0.5 * (k % 2) as f32);
+                engine.set(ParamId::DenoiseListen, ((k / 30) % 2) as f32);
+            });
+            guarded_block(&mut engine, &mut chans, &clean, pos, n);
+            pos += n;
+            k += 1;
+            if k % 8 == 0 {
+                // Real time passes: give the worker a moment, as a real host's period would.
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        // Keep playing (guarded) until the worker's 128-tap filter is in.
+        for round in 0..2000 {
+            if shared.status.taps_len.load(Ordering::Relaxed) == 128 {
+                break;
+            }
+            let start = (round * 512) % (frames - 512);
+            let mut more = noisy.clone();
+            guarded_block(&mut engine, &mut more, &clean, start, 512);
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(
+            shared.status.taps_len.load(Ordering::Relaxed),
+            128,
+            "{name}"
+        );
+        let learned = shared.taps.get().expect("learned taps are in the slot");
+        assert_eq!(learned.metadata["method"], name);
+        assert!(shared.learn.solves.load(Ordering::Relaxed) >= 2, "{name}");
+        assert!(chans.iter().flatten().all(|x| x.is_finite()), "{name}");
+    }
+}
+
+#[test]
 fn hostile_input_never_produces_nan_inf_or_subnormal_output_and_the_engine_recovers() {
     let (rate, speech) = stereo_excerpt("speech/espeak_03_fr.wav", 2.0);
     let (mut engine, _) = realtime_engine(rate);

@@ -21,6 +21,7 @@ use clack_extensions::render::{PluginRender, RenderMode};
 use clack_extensions::state::{HostState, HostStateImpl, PluginState};
 use clack_host::events::event_types::ParamValueEvent;
 use clack_host::prelude::*;
+use phasewright::param_spec::{ParamId, ParamKind};
 
 pub const PLUGIN_ID: &str = "org.phasewright.phasewright";
 
@@ -159,9 +160,29 @@ pub struct ParamChange {
     pub value: f64,
 }
 
+/// The CLAP value of a plain engine value: nice-plug exposes float parameters normalised to 0..1,
+/// toggles as 0/1 and choices as their index.
+pub fn clap_value(id: ParamId, plain: f32) -> f64 {
+    match id.spec().kind {
+        ParamKind::Decibels { min, max } => ((plain - min) / (max - min)) as f64,
+        _ => plain as f64,
+    }
+}
+
+pub fn change(plugin: &mut LoadedPlugin, sample: usize, id: ParamId, plain: f32) -> ParamChange {
+    ParamChange {
+        sample,
+        id: plugin.param(id.spec().name).id,
+        value: clap_value(id, plain),
+    }
+}
+
 pub struct LoadedPlugin {
     instance: PluginInstance<TestHost>,
     processor: Option<StoppedPluginAudioProcessor<TestHost>>,
+    /// Sample rate of the current activation, and whether `process` keeps to real time.
+    sample_rate: f64,
+    real_time: bool,
     _entry: PluginEntry,
 }
 
@@ -195,6 +216,8 @@ impl LoadedPlugin {
         Self {
             instance,
             processor: None,
+            sample_rate: 0.0,
+            real_time: false,
             _entry: entry,
         }
     }
@@ -262,8 +285,14 @@ impl LoadedPlugin {
         ext.set(&handle, mode).expect("render mode accepted");
     }
 
+    /// Makes `process` hand over each block no faster than a sound card would.
+    pub fn pace_in_real_time(&mut self, on: bool) {
+        self.real_time = on;
+    }
+
     pub fn activate(&mut self, sample_rate: f64, max_block: u32) {
         self.deactivate();
+        self.sample_rate = sample_rate;
         let config = PluginAudioConfiguration {
             sample_rate,
             min_frames_count: 1,
@@ -321,8 +350,10 @@ impl LoadedPlugin {
         let frames = main[0].len();
         let silence = vec![vec![0.0f32; frames]; 2];
         let reference = reference.unwrap_or(&silence);
+        let pace = self.real_time.then_some(self.sample_rate);
         let (processor, output) = std::thread::scope(|s| {
             s.spawn(move || {
+                let began = std::time::Instant::now();
                 let mut processor = processor.start_processing().expect("start processing");
                 let mut output = vec![vec![0.0f32; frames]; channels];
                 let mut inputs = AudioPorts::with_capacity(channels + 2, 2);
@@ -385,6 +416,10 @@ impl LoadedPlugin {
                         o[start..end].copy_from_slice(c);
                     }
                     start = end;
+                    if let Some(rate) = pace {
+                        let due = std::time::Duration::from_secs_f64(start as f64 / rate);
+                        std::thread::sleep(due.saturating_sub(began.elapsed()));
+                    }
                 }
                 (processor.stop_processing(), output)
             })

@@ -9,7 +9,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::clap_host::LoadedPlugin;
+use common::clap_host::{change, LoadedPlugin};
+use common::stereo_excerpt;
+use phasewright::param_spec::ParamId;
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
     ConnectionExt, CreateWindowAux, EventMask, ImageFormat, WindowClass,
@@ -68,7 +70,7 @@ fn the_editor_opens_and_draws_its_interface() {
     let display = Display::open();
     let (conn, screen_index) = x11rb::connect(Some(&display.name)).expect("connect to X");
     let screen = &conn.setup().roots[screen_index];
-    let (width, height) = (560u16, 420u16);
+    let (width, height) = (640u16, 720u16);
     let window = conn.generate_id().unwrap();
     conn.create_window(
         screen.root_depth,
@@ -89,8 +91,25 @@ fn the_editor_opens_and_draws_its_interface() {
     conn.map_window(window).unwrap();
     conn.flush().unwrap();
 
+    // Something learned to show: two seconds of noisy speech in adaptive mode.
     let mut plugin = LoadedPlugin::new();
-    plugin.activate(48000.0, 512);
+    plugin.set_render_mode(true);
+    let (rate, speech) = stereo_excerpt("speech/espeak_00_en.wav", 2.0);
+    plugin.activate(rate as f64, 512);
+    let mut seed = 1u32;
+    let noisy: Vec<Vec<f32>> = speech
+        .iter()
+        .map(|c| {
+            c.iter()
+                .map(|x| {
+                    seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
+                    x + 0.05 * ((seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5)
+                })
+                .collect()
+        })
+        .collect();
+    let adaptive = [change(&mut plugin, 0, ParamId::DenoiseMode, 3.0)];
+    plugin.process(&noisy, None, 512, &adaptive);
     let threads_before = thread_count();
     let size = plugin.open_editor(window);
     assert_eq!((size.width, size.height), (width as u32, height as u32));
@@ -145,6 +164,12 @@ fn the_editor_opens_and_draws_its_interface() {
         "dark background over {:.0}% of the window",
         dark * 100.0
     );
+    // ... the learned filter's response curve is drawn ...
+    let curve = rgb
+        .chunks_exact(3)
+        .filter(|p| p[2] > 200 && p[0] > 80 && p[0] < 160 && p[1] > 160)
+        .count();
+    assert!(curve > 300, "response curve pixels: {curve}");
     // ... and light text and widgets stand on it.
     assert!(
         bright > 0.01 && bright < 0.35,

@@ -79,6 +79,9 @@ enum Command {
         /// Seed of the train/test shuffle.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Train and test only on pairs of this noise type (from the folder's pairs.csv).
+        #[arg(long, requires = "pairs")]
+        noise_type: Option<String>,
         #[arg(short, long)]
         output: PathBuf,
         /// Print the figures as JSON on standard output.
@@ -120,12 +123,13 @@ struct TrainArgs<'a> {
     taps: usize,
     test_fraction: f64,
     seed: u64,
+    noise_type: Option<&'a str>,
     output: &'a Path,
     json: bool,
 }
 
 fn run_train(args: TrainArgs) -> Result<(), String> {
-    let all = match args.pairs {
+    let mut all = match args.pairs {
         Some(dir) => pairs::read_pairs_dir(dir)?,
         None => {
             if args.noisy.is_empty() || args.noisy.len() != args.clean.len() {
@@ -138,6 +142,16 @@ fn run_train(args: TrainArgs) -> Result<(), String> {
                 .collect::<Result<Vec<_>, _>>()?
         }
     };
+    if let Some(kind) = args.noise_type {
+        let known: std::collections::BTreeSet<String> =
+            all.iter().filter_map(|p| p.noise_type.clone()).collect();
+        all.retain(|p| p.noise_type.as_deref() == Some(kind));
+        if all.is_empty() {
+            return Err(format!(
+                "no pairs of noise type '{kind}' (the folder's pairs.csv lists {known:?})"
+            ));
+        }
+    }
     if !(0.0..1.0).contains(&args.test_fraction) {
         return Err(format!(
             "--test-fraction {} must be in [0, 1)",
@@ -183,6 +197,7 @@ fn run_train(args: TrainArgs) -> Result<(), String> {
     let test_eval = (!test.is_empty())
         .then(|| taps::evaluate(&h, &test))
         .transpose()?;
+    let test_by_type = taps::evaluate_by_noise_type(&h, &test)?;
     let metadata = serde_json::json!({
         "method": method,
         "train_pairs": train.len(),
@@ -190,8 +205,10 @@ fn run_train(args: TrainArgs) -> Result<(), String> {
         "seed": args.seed,
         "train_samples": train.iter().map(|p| p.noisy.len()).sum::<usize>(),
         "epochs": epochs,
+        "noise_type": args.noise_type,
         "train": train_eval,
         "test": test_eval,
+        "test_by_noise_type": test_by_type,
     });
     TapsFile {
         sample_rate: sample_rate as f32,
@@ -215,6 +232,12 @@ fn run_train(args: TrainArgs) -> Result<(), String> {
         if let Some(t) = &test_eval {
             eprintln!(
                 "test ({} pairs): MSE {:.3e} (noisy {:.3e}), SNR gain {:+.2} dB, SI-SDR gain {:+.2} dB",
+                t.pairs, t.mse, t.noisy_mse, t.snr_gain_db, t.si_sdr_gain_db
+            );
+        }
+        for (kind, t) in &test_by_type {
+            eprintln!(
+                "  {kind:<8} ({} pairs): MSE {:.3e} (noisy {:.3e}), SNR gain {:+.2} dB, SI-SDR gain {:+.2} dB",
                 t.pairs, t.mse, t.noisy_mse, t.snr_gain_db, t.si_sdr_gain_db
             );
         }
@@ -372,6 +395,7 @@ fn main() -> ExitCode {
             method,
             test_fraction,
             seed,
+            noise_type,
             output,
             json,
         } => run_train(TrainArgs {
@@ -382,6 +406,7 @@ fn main() -> ExitCode {
             taps: *taps,
             test_fraction: *test_fraction,
             seed: *seed,
+            noise_type: noise_type.as_deref(),
             output,
             json: *json,
         }),

@@ -1,5 +1,6 @@
 //! (noisy, clean) training material: pairs of equally long mono WAV files.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rand::seq::SliceRandom;
@@ -14,6 +15,8 @@ pub struct Pair {
     pub sample_rate: u32,
     pub noisy: Vec<f32>,
     pub clean: Vec<f32>,
+    /// The kind of noise, when a `pairs.csv` beside the files says.
+    pub noise_type: Option<String>,
 }
 
 /// Reads one pair; both files must be mono, at one rate, and equally long.
@@ -40,6 +43,7 @@ pub fn read_pair(name: &str, noisy: &Path, clean: &Path) -> Result<Pair, String>
         sample_rate: n.sample_rate,
         noisy: n.channels.into_iter().next().unwrap_or_default(),
         clean: c.channels.into_iter().next().unwrap_or_default(),
+        noise_type: None,
     })
 }
 
@@ -60,13 +64,16 @@ pub fn read_pairs_dir(dir: &Path) -> Result<Vec<Pair>, String> {
     if stems.is_empty() {
         return Err(format!("no *_noisy.wav files in '{}'", dir.display()));
     }
+    let types = noise_types(&dir.join("pairs.csv"))?;
     let pairs: Vec<Pair> = stems
         .iter()
         .map(|s| {
             let file = |kind: &str| -> PathBuf { dir.join(format!("{s}_{kind}.wav")) };
-            read_pair(s, &file("noisy"), &file("clean"))
+            let mut pair = read_pair(s, &file("noisy"), &file("clean"))?;
+            pair.noise_type = types.get(&format!("{s}_noisy.wav")).cloned();
+            Ok(pair)
         })
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_, String>>()?;
     if pairs.iter().any(|p| p.sample_rate != pairs[0].sample_rate) {
         return Err(format!(
             "the pairs in '{}' are not all at one sample rate",
@@ -74,6 +81,31 @@ pub fn read_pairs_dir(dir: &Path) -> Result<Vec<Pair>, String> {
         ));
     }
     Ok(pairs)
+}
+
+/// Noise type by noisy file name, from the `noisy` and `noise_type` columns of `path` (empty when
+/// there is no such file).
+fn noise_types(path: &Path) -> Result<HashMap<String, String>, String> {
+    if !path.exists() {
+        return Ok(HashMap::new());
+    }
+    let bad = |e: &dyn std::fmt::Display| format!("'{}': {e}", path.display());
+    let mut reader = csv::Reader::from_path(path).map_err(|e| bad(&e))?;
+    let headers = reader.headers().map_err(|e| bad(&e))?.clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| bad(&format!("no '{name}' column")))
+    };
+    let (noisy, kind) = (column("noisy")?, column("noise_type")?);
+    reader
+        .records()
+        .map(|r| {
+            let r = r.map_err(|e| bad(&e))?;
+            Ok((r[noisy].to_string(), r[kind].to_string()))
+        })
+        .collect()
 }
 
 /// Splits `pairs` into (train, test) with `test_fraction` of them, chosen by a seeded shuffle.

@@ -144,6 +144,7 @@ mod tests {
                     sample_rate: 32000,
                     noisy,
                     clean: clean.iter().map(|v| *v as f32).collect(),
+                    noise_type: None,
                 }
             })
             .collect()

@@ -251,6 +251,27 @@ pub fn evaluate(taps: &[f32], pairs: &[Pair]) -> Result<Evaluation, String> {
     Ok(e)
 }
 
+/// `evaluate` for each noise type among `pairs` (pairs of unknown type are left out).
+pub fn evaluate_by_noise_type(
+    taps: &[f32],
+    pairs: &[Pair],
+) -> Result<std::collections::BTreeMap<String, Evaluation>, String> {
+    let mut types: Vec<&String> = pairs.iter().filter_map(|p| p.noise_type.as_ref()).collect();
+    types.sort();
+    types.dedup();
+    types
+        .into_iter()
+        .map(|t| {
+            let subset: Vec<Pair> = pairs
+                .iter()
+                .filter(|p| p.noise_type.as_ref() == Some(t))
+                .cloned()
+                .collect();
+            Ok((t.clone(), evaluate(taps, &subset)?))
+        })
+        .collect()
+}
+
 /// Least-squares taps over all of `pairs`.
 pub fn least_squares(pairs: &[Pair], taps: usize) -> Result<Vec<f32>, String> {
     let mut stats = CorrelationStats::new(taps)?;

@@ -241,3 +241,62 @@ fn train_learns_taps_that_beat_the_noisy_input_on_held_out_pairs() {
     let missing = phasewright(&["train", "--pairs", "/nonexistent", "-o", path(&taps)]);
     assert_eq!(missing.status.code(), Some(1));
 }
+
+#[test]
+fn render_learns_a_noise_profile_from_automation_and_repeats_whatever_the_block_size() {
+    use phasewright::io::{write_wav, Audio};
+    use phasewright::learn::mixes::{make_mix, MixSpec, NoiseKind};
+    let dir = tempfile::tempdir().unwrap();
+    let talker = load("speech/espeak_02_de.wav").channels[0].clone();
+    let spec = MixSpec {
+        seconds: 3.0,
+        lead_in: 0.3,
+        snr_db: 5.0,
+        noise: NoiseKind::Pink,
+        seed: 5,
+    };
+    let mix = make_mix(48000, &[talker], &[], &spec).unwrap();
+    let noisy = dir.path().join("noisy.wav");
+    let audio = Audio {
+        sample_rate: 48000,
+        channels: vec![mix.noisy.clone()],
+        format: SampleFormat::F32,
+    };
+    write_wav(&noisy, &audio, SampleFormat::F32).unwrap();
+    let automation = dir.path().join("learn.json");
+    std::fs::write(
+        &automation,
+        r#"[{"id": "denoise_learn", "points": [[0, 1], [0.299, 1], [0.3, 0]]}]"#,
+    )
+    .unwrap();
+    let outputs = ["512.wav", "100.wav"].map(|f| dir.path().join(f));
+    for (out, block) in outputs.iter().zip(["512", "100"]) {
+        ok(&phasewright(&[
+            "render",
+            path(&noisy),
+            "-o",
+            path(out),
+            "--set",
+            "denoise_mode=noise_profile",
+            "--set",
+            "denoise_taps=128",
+            "--automation",
+            path(&automation),
+            "--block",
+            block,
+        ]));
+    }
+    assert_eq!(
+        std::fs::read(&outputs[0]).unwrap(),
+        std::fs::read(&outputs[1]).unwrap(),
+        "block size changes nothing offline"
+    );
+    let cleaned = read_wav(&outputs[0]).unwrap().channels[0].clone();
+    let from = 48000;
+    let gain = relative_error_db(&cleaned[from..], &mix.clean[from..])
+        - relative_error_db(&mix.noisy[from..], &mix.clean[from..]);
+    assert!(
+        gain < -2.0,
+        "error to the clean speech changed by {gain:.2} dB"
+    );
+}

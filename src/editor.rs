@@ -63,15 +63,26 @@ impl NiceEguiApp for EditorApp {
         let setter = gui.param_setter();
         ui.heading("Phasewright");
         ui.separator();
-        egui::Grid::new("params").num_columns(2).show(ui, |ui| {
-            for id in ALL_PARAMS {
-                ui.label(id.spec().name);
-                match self.params.get(id) {
-                    HostParam::Float(p) => ui.add(ParamSlider::for_param(p, &setter)),
-                    HostParam::Toggle(p) => ui.add(ParamSlider::for_param(p, &setter)),
-                    HostParam::Choice(p) => ui.add(ParamSlider::for_param(p, &setter)),
-                };
-                ui.end_row();
+        // Two columns: bypass and the denoiser; the spectral stage and the output.
+        let left = |id: &ParamId| {
+            let name = id.spec().id;
+            name == "bypass" || name.starts_with("denoise")
+        };
+        ui.columns(2, |columns| {
+            for (c, ui) in columns.iter_mut().enumerate() {
+                egui::Grid::new(("params", c))
+                    .num_columns(2)
+                    .show(ui, |ui| {
+                        for id in ALL_PARAMS.iter().filter(|id| left(id) == (c == 0)) {
+                            ui.label(id.spec().name);
+                            match self.params.get(*id) {
+                                HostParam::Float(p) => ui.add(ParamSlider::for_param(p, &setter)),
+                                HostParam::Toggle(p) => ui.add(ParamSlider::for_param(p, &setter)),
+                                HostParam::Choice(p) => ui.add(ParamSlider::for_param(p, &setter)),
+                            };
+                            ui.end_row();
+                        }
+                    });
             }
         });
         ui.separator();

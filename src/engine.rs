@@ -16,6 +16,7 @@ use atomic_float::AtomicF32;
 
 use crate::dsp::denormal::{sanitize_input, sanitize_output, FlushGuard};
 use crate::dsp::fir::{FirKernel, FirStage, FADE_MS};
+use crate::dsp::frame_ops::{FrameOps, PhaseMode};
 use crate::dsp::smoother::Smoother;
 use crate::dsp::stft::{StreamingStft, MAX_WINDOW, OVERLAPS, WINDOW_SIZES};
 use crate::learn::live::{FeedTag, FeedWriter, LearnMode, LearnStatus, Learner};
@@ -209,6 +210,7 @@ pub struct Engine {
     /// ends, so every swap is a complete crossfade.
     pending: Option<(Box<FirKernel>, usize)>,
     stft: StreamingStft,
+    frame_ops: FrameOps,
     dry_delay: DryDelay,
     denoise_mix: Smoother,
     denoise_amount: Smoother,
@@ -272,6 +274,7 @@ impl Engine {
             learn_released: false,
             fir: FirStage::new(config.channels),
             pending: None,
+            frame_ops: FrameOps::new(config.window / 2 + 1),
             stft,
             dry_delay: DryDelay::new(config.channels),
             denoise_mix: smoother(1.0),
@@ -323,7 +326,9 @@ impl Engine {
         let target = match id.spec().kind {
             ParamKind::Decibels { min, .. } => db_to_gain(value, min),
             ParamKind::Toggle => (value >= 0.5) as u8 as f32,
-            ParamKind::Choice { .. } | ParamKind::Named { .. } => value.round(),
+            ParamKind::Choice { .. } | ParamKind::Named { .. } | ParamKind::Integer { .. } => {
+                value.round()
+            }
             ParamKind::Fraction => value,
         };
         let smoother = match id {
@@ -335,6 +340,22 @@ impl Engine {
             ParamId::OutGain => &mut self.out_gain,
             // Steer the learner, not the signal.
             ParamId::DenoiseMode | ParamId::DenoiseTaps | ParamId::DenoiseLearn => return,
+            // Frame operations switch at frame boundaries; overlap-add blends them.
+            ParamId::SpecPhase
+            | ParamId::SpecPermute
+            | ParamId::SpecReverse
+            | ParamId::SpecCheckerboard
+            | ParamId::SpecSeed => {
+                let ops = &mut self.frame_ops.settings;
+                match id {
+                    ParamId::SpecPhase => ops.phase = PhaseMode::from_index(target as usize),
+                    ParamId::SpecPermute => ops.permute_bins = target != 0.0,
+                    ParamId::SpecReverse => ops.reverse_bins = target != 0.0,
+                    ParamId::SpecCheckerboard => ops.checkerboard = target != 0.0,
+                    _ => ops.seed = target as u32,
+                }
+                return;
+            }
             // Fixed for this engine's lifetime; see `layout_pending`.
             ParamId::SpecWindow | ParamId::SpecOverlap => return,
         };
@@ -359,6 +380,7 @@ impl Engine {
     pub fn reset(&mut self) {
         self.fir.reset();
         self.stft.reset();
+        self.frame_ops.reset();
         self.dry_delay.reset();
         self.processed = 0;
         for p in ALL_PARAMS {
@@ -570,7 +592,9 @@ impl Engine {
                 wet_io[ch][i] = kept + listen[i] * (d - 2.0 * kept);
             }
         }
-        self.stft.process(&mut wet_io[..channels], |_frame| {});
+        let ops = &mut self.frame_ops;
+        self.stft
+            .process(&mut wet_io[..channels], |frame| ops.apply(frame));
         self.dry_delay
             .process(&mut dry_io[..channels], self.stft.latency());
 

@@ -22,6 +22,10 @@ pub enum ParamKind {
     Named {
         names: &'static [&'static str],
     },
+    /// A whole number from 0 to `max` (seeds).
+    Integer {
+        max: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -47,11 +51,19 @@ pub enum ParamId {
     DenoiseListen,
     SpecWindow,
     SpecOverlap,
+    SpecPhase,
+    SpecPermute,
+    SpecReverse,
+    SpecCheckerboard,
+    SpecSeed,
     OutMix,
     OutGain,
 }
 
-pub const PARAM_COUNT: usize = 11;
+pub const PARAM_COUNT: usize = 16;
+
+/// What the spectral stage does to each frame's phase; the `spec_phase` names, in order.
+pub const PHASE_MODES: [&str; 4] = ["Keep", "Zero", "Conjugate", "Random"];
 
 /// Filter lengths the learn modes offer (81 is the classic lab's).
 pub const LEARN_TAPS: [usize; 9] = [16, 32, 64, 81, 128, 256, 512, 1024, 2048];
@@ -132,6 +144,44 @@ pub const PARAMS: [ParamSpec; PARAM_COUNT] = [
         automatable: false,
     },
     ParamSpec {
+        id: "spec_phase",
+        name: "Phase",
+        kind: ParamKind::Named {
+            names: &PHASE_MODES,
+        },
+        default: 0.0,
+        automatable: true,
+    },
+    ParamSpec {
+        id: "spec_permute",
+        name: "Permute Bins",
+        kind: ParamKind::Toggle,
+        default: 0.0,
+        automatable: true,
+    },
+    ParamSpec {
+        id: "spec_reverse",
+        name: "Reverse Bins",
+        kind: ParamKind::Toggle,
+        default: 0.0,
+        automatable: true,
+    },
+    ParamSpec {
+        id: "spec_checkerboard",
+        name: "Checkerboard",
+        kind: ParamKind::Toggle,
+        default: 0.0,
+        automatable: true,
+    },
+    // Every random choice of the spectral stage comes from here; a new value re-draws them.
+    ParamSpec {
+        id: "spec_seed",
+        name: "Seed",
+        kind: ParamKind::Integer { max: 65535 },
+        default: 0.0,
+        automatable: true,
+    },
+    ParamSpec {
         id: "out_mix",
         name: "Dry/Wet",
         kind: ParamKind::Fraction,
@@ -160,6 +210,11 @@ pub const ALL_PARAMS: [ParamId; PARAM_COUNT] = [
     ParamId::DenoiseListen,
     ParamId::SpecWindow,
     ParamId::SpecOverlap,
+    ParamId::SpecPhase,
+    ParamId::SpecPermute,
+    ParamId::SpecReverse,
+    ParamId::SpecCheckerboard,
+    ParamId::SpecSeed,
     ParamId::OutMix,
     ParamId::OutGain,
 ];
@@ -208,6 +263,17 @@ impl ParamSpec {
                 })
                 .map(|i| i as f32)
                 .ok_or_else(|| format!("{}: expected one of {names:?}, got '{text}'", self.id)),
+            ParamKind::Integer { max } => text
+                .parse::<u32>()
+                .ok()
+                .filter(|v| *v <= max)
+                .map(|v| v as f32)
+                .ok_or_else(|| {
+                    format!(
+                        "{}: expected a whole number 0 to {max}, got '{text}'",
+                        self.id
+                    )
+                }),
             _ => {
                 let v: f32 = text
                     .parse()
@@ -234,6 +300,7 @@ impl ParamSpec {
             ParamKind::Fraction | ParamKind::Toggle => (0.0, 1.0),
             ParamKind::Choice { options } => (0.0, (options.len() - 1) as f32),
             ParamKind::Named { names } => (0.0, (names.len() - 1) as f32),
+            ParamKind::Integer { max } => (0.0, max as f32),
         }
     }
 
@@ -260,6 +327,9 @@ impl ParamSpec {
             }
             ParamKind::Named { names } => {
                 serde_json::json!({"type": "choice", "options": names, "default": names[self.default as usize]})
+            }
+            ParamKind::Integer { .. } => {
+                serde_json::json!({"type": "integer", "min": lo, "max": hi, "default": self.default})
             }
         };
         v.as_object_mut()
@@ -295,5 +365,8 @@ mod tests {
         assert_eq!(ParamId::DenoiseMode.spec().parse("Adaptive"), Ok(3.0));
         assert!(ParamId::DenoiseMode.spec().parse("magic").is_err());
         assert_eq!(ParamId::DenoiseTaps.spec().parse("81"), Ok(3.0));
+        assert_eq!(ParamId::SpecSeed.spec().parse("42"), Ok(42.0));
+        assert!(ParamId::SpecSeed.spec().parse("4.5").is_err());
+        assert!(ParamId::SpecSeed.spec().parse("70000").is_err());
     }
 }

@@ -58,6 +58,14 @@ impl HostParam {
                 choice(spec, options.len(), move |i| options[i].to_string())
             }
             ParamKind::Named { names } => choice(spec, names.len(), move |i| names[i].to_string()),
+            ParamKind::Integer { max } => HostParam::Choice(IntParam::new(
+                spec.name,
+                spec.default as i32,
+                IntRange::Linear {
+                    min: 0,
+                    max: max as i32,
+                },
+            )),
         };
         if spec.automatable {
             param

@@ -221,7 +221,10 @@ pub fn render(
 fn automation_value(lane: &Lane, t: f64) -> f32 {
     let v = lane.value_at(t);
     match lane.id.spec().kind {
-        ParamKind::Toggle | ParamKind::Choice { .. } | ParamKind::Named { .. } => v.round(),
+        ParamKind::Toggle
+        | ParamKind::Choice { .. }
+        | ParamKind::Named { .. }
+        | ParamKind::Integer { .. } => v.round(),
         _ => v,
     }
 }

@@ -70,7 +70,7 @@ fn the_editor_opens_and_draws_its_interface() {
     let display = Display::open();
     let (conn, screen_index) = x11rb::connect(Some(&display.name)).expect("connect to X");
     let screen = &conn.setup().roots[screen_index];
-    let (width, height) = (640u16, 720u16);
+    let (width, height) = (760u16, 640u16);
     let window = conn.generate_id().unwrap();
     conn.create_window(
         screen.root_depth,

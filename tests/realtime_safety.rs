@@ -68,6 +68,11 @@ fn the_audio_path_never_allocates_while_parameters_sweep_and_taps_swap() {
             engine.set(ParamId::DenoiseEnable, ((k / 25) % 2) as f32);
             engine.set(ParamId::SpecWindow, (k % 7) as f32);
             engine.set(ParamId::SpecOverlap, (k % 4) as f32);
+            engine.set(ParamId::SpecPhase, ((k / 10) % 4) as f32);
+            engine.set(ParamId::SpecPermute, ((k / 7) % 2) as f32);
+            engine.set(ParamId::SpecReverse, ((k / 11) % 2) as f32);
+            engine.set(ParamId::SpecCheckerboard, ((k / 13) % 2) as f32);
+            engine.set(ParamId::SpecSeed, (k / 17) as f32);
         });
         guarded_block(&mut engine, &mut chans, &reference, pos, n);
         pos += n;

@@ -2,6 +2,7 @@
 
 pub mod denormal;
 pub mod fir;
+pub mod frame_ops;
 pub mod smoother;
 pub mod stft;
 pub mod window;

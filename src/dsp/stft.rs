@@ -26,6 +26,14 @@ pub struct FrameBuffers {
 }
 
 impl FrameBuffers {
+    /// Zeroed spectra of `bins` bins for `channels` channels (allocates: not for the audio thread).
+    pub fn new(channels: usize, bins: usize) -> Self {
+        Self {
+            spectra: vec![vec![Complex32::default(); bins]; channels],
+            bins,
+        }
+    }
+
     pub fn channels(&self) -> usize {
         self.spectra.len()
     }

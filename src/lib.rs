@@ -18,6 +18,7 @@ pub mod param_spec;
 pub mod params;
 pub mod plot;
 pub mod render;
+pub mod reorder;
 pub mod taps_file;
 pub mod worker;
 

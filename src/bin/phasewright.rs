@@ -8,11 +8,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use phasewright::demo;
 use phasewright::io::{read_wav, write_wav, Audio, SampleFormat};
+use phasewright::learn::features::Weighting;
 use phasewright::learn::sgd::{self, Optimiser, SgdConfig};
 use phasewright::learn::{pairs, taps};
 use phasewright::param_spec::PARAMS;
 use phasewright::plot::{spectrogram_png, taps_png};
 use phasewright::render::{parse_assignment, parse_preset, render, Automation, RenderOptions};
+use phasewright::reorder::{reorder, Embedding, ReorderSettings};
 use phasewright::taps_file::TapsFile;
 
 #[derive(Parser)]
@@ -93,6 +95,30 @@ enum Command {
         taps: PathBuf,
         #[arg(short, long)]
         output: PathBuf,
+    },
+    /// Replay the frames of a file in order of similarity (the notebook's SpectReorder): STFT,
+    /// mel-dB features, a 1-D embedding, argsort, inverse STFT.
+    Reorder {
+        input: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
+        #[arg(long, value_enum, default_value_t = Embedding::Pca)]
+        embed: Embedding,
+        #[arg(long, value_enum, default_value_t = Weighting::None)]
+        weighting: Weighting,
+        /// Window length in samples.
+        #[arg(long, default_value_t = 2000)]
+        win: usize,
+        #[arg(long, default_value_t = 400)]
+        hop: usize,
+        #[arg(long, default_value_t = 2000)]
+        n_fft: usize,
+        /// Output sample format (default: the input's).
+        #[arg(long, value_enum)]
+        format: Option<SampleFormat>,
+        /// Print the order and each frame's embedding as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Print every parameter (id, name, range, default) as JSON.
     Params,
@@ -241,6 +267,53 @@ fn run_train(args: TrainArgs) -> Result<(), String> {
                 t.pairs, t.mse, t.noisy_mse, t.snr_gain_db, t.si_sdr_gain_db
             );
         }
+    }
+    Ok(())
+}
+
+/// Reorders each channel's frames in the order found for their mix (so stereo stays together).
+fn run_reorder(
+    input: &Path,
+    output: &Path,
+    settings: ReorderSettings,
+    format: Option<SampleFormat>,
+    json: bool,
+) -> Result<(), String> {
+    let audio = read_wav(input)?;
+    let frames = audio.frames();
+    let mix: Vec<f32> = (0..frames)
+        .map(|i| audio.channels.iter().map(|c| c[i]).sum::<f32>() / audio.channels.len() as f32)
+        .collect();
+    let found = reorder(&mix, audio.sample_rate as f64, &settings)?;
+    let channels = if audio.channels.len() == 1 {
+        vec![found.audio.clone()]
+    } else {
+        audio
+            .channels
+            .iter()
+            .map(|c| {
+                let spectra = phasewright::reorder::stft(c, &settings)?;
+                let played: Vec<_> = found.order.iter().map(|i| spectra[*i].clone()).collect();
+                Ok(phasewright::reorder::istft(&played, &settings, frames))
+            })
+            .collect::<Result<_, String>>()?
+    };
+    let out = Audio {
+        sample_rate: audio.sample_rate,
+        channels,
+        format: audio.format,
+    };
+    write_wav(output, &out, format.unwrap_or(audio.format))?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "settings": settings,
+                "frames": found.order.len(),
+                "order": found.order,
+                "embedding": found.embedding,
+            })
+        );
     }
     Ok(())
 }
@@ -428,6 +501,29 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Demo { output } => run_demo(output),
+        Command::Reorder {
+            input,
+            output,
+            embed,
+            weighting,
+            win,
+            hop,
+            n_fft,
+            format,
+            json,
+        } => run_reorder(
+            input,
+            output,
+            ReorderSettings {
+                embedding: *embed,
+                weighting: *weighting,
+                win: *win,
+                hop: *hop,
+                n_fft: *n_fft,
+            },
+            *format,
+            *json,
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

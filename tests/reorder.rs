@@ -1,0 +1,115 @@
+//! `phasewright reorder` against the reference that librosa and scikit-learn give on the same
+//! file (tests/data/trumpet_pca_reference.json, made by tests/data/make_pca_reference.py).
+
+mod common;
+
+use std::process::Command;
+
+use common::{data, load};
+use phasewright::learn::features::{mel_db_features, Weighting};
+use phasewright::reorder::{stft, ReorderSettings, N_MELS};
+
+fn reference() -> serde_json::Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/trumpet_pca_reference.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn floats(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+#[test]
+fn features_match_librosa_on_the_same_frame() {
+    let reference = reference();
+    let trumpet = load("music/trumpet.wav");
+    let settings = ReorderSettings::default();
+    let frames = stft(&trumpet.channels[0], &settings).unwrap();
+    for (name, weighting) in [
+        ("none", Weighting::None),
+        ("volume", Weighting::Volume),
+        ("logfreq", Weighting::Logfreq),
+        ("both", Weighting::Both),
+    ] {
+        let ours = mel_db_features(&frames, trumpet.sample_rate as f64, N_MELS, weighting);
+        let theirs = floats(&reference["weightings"][name]["middle_frame_features"]);
+        let mid = &ours[ours.len() / 2];
+        let worst = mid
+            .iter()
+            .zip(&theirs)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(worst < 0.01, "{name}: {worst} dB");
+    }
+}
+
+#[test]
+fn the_pca_order_matches_scikit_learn_up_to_reversal() {
+    let reference = reference();
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["none", "volume", "logfreq", "both"] {
+        let out = dir.path().join(format!("{name}.wav"));
+        let run = Command::new(env!("CARGO_BIN_EXE_phasewright"))
+            .args(["reorder", data("music/trumpet.wav").to_str().unwrap(), "-o"])
+            .arg(&out)
+            .args(["--embed", "pca", "--weighting", name, "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let ours: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        let theirs = &reference["weightings"][name];
+        let (e, re) = (floats(&ours["embedding"]), floats(&theirs["embedding"]));
+        assert_eq!(e.len(), re.len(), "{name}: frame count");
+        // A principal component's sign is arbitrary: align it, then compare.
+        let sign = e.iter().zip(&re).map(|(a, b)| a * b).sum::<f64>().signum();
+        let range = re.iter().cloned().fold(f64::MIN, f64::max)
+            - re.iter().cloned().fold(f64::MAX, f64::min);
+        let worst = e
+            .iter()
+            .zip(&re)
+            .map(|(a, b)| (sign * a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(worst < 1e-4 * range, "{name}: embedding off by {worst}");
+        // The order, reversed with the sign, sorts scikit-learn's embedding (frames with equal
+        // values, such as silent ones at the -80 dB floor, may come in any order, as in numpy).
+        let mut order: Vec<usize> = ours["order"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
+        if sign < 0.0 {
+            order.reverse();
+        }
+        for w in order.windows(2) {
+            assert!(
+                re[w[0]] <= re[w[1]] + 1e-5 * range,
+                "{name}: frames {} then {}",
+                w[0],
+                w[1]
+            );
+        }
+        let same = order
+            .iter()
+            .zip(theirs["order"].as_array().unwrap())
+            .filter(|(a, b)| **a as u64 == b.as_u64().unwrap())
+            .count();
+        assert!(
+            same as f64 >= 0.9 * order.len() as f64,
+            "{name}: {same} of {} in place",
+            order.len()
+        );
+        let audio = phasewright::io::read_wav(&out).unwrap();
+        assert_eq!(audio.frames(), load("music/trumpet.wav").frames());
+    }
+}

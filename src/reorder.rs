@@ -7,7 +7,7 @@
 use realfft::num_complex::Complex32;
 use realfft::RealFftPlanner;
 
-use crate::learn::embed::{argsort, pca_1d};
+use crate::learn::embed::{argsort, neighbour_walk, pca_1d, tsne_1d, TsneSettings};
 use crate::learn::features::{mel_db_features, Weighting};
 
 pub const N_MELS: usize = 128;
@@ -16,6 +16,9 @@ pub const N_MELS: usize = 128;
 #[serde(rename_all = "lowercase")]
 pub enum Embedding {
     Pca,
+    Tsne,
+    /// Not an embedding: a walk between nearest neighbours.
+    Walk,
 }
 
 #[derive(Clone, Copy, Debug, serde::Serialize)]
@@ -26,6 +29,13 @@ pub struct ReorderSettings {
     pub win: usize,
     pub hop: usize,
     pub n_fft: usize,
+    /// t-SNE perplexity.
+    pub perplexity: f64,
+    /// Walk: neighbours to choose among, and how many recent frames to avoid.
+    pub neighbours: usize,
+    pub memory: usize,
+    /// Seeds t-SNE's jitter and the walk's choices.
+    pub seed: u64,
 }
 
 impl Default for ReorderSettings {
@@ -36,6 +46,10 @@ impl Default for ReorderSettings {
             win: 2000,
             hop: 400,
             n_fft: 2000,
+            perplexity: 30.0,
+            neighbours: 5,
+            memory: 8,
+            seed: 0,
         }
     }
 }
@@ -45,7 +59,7 @@ pub struct Reordered {
     pub audio: Vec<f32>,
     /// The frame played at each position.
     pub order: Vec<usize>,
-    /// Each frame's 1-D embedding.
+    /// Each frame's 1-D embedding (empty for the walk).
     pub embedding: Vec<f64>,
 }
 
@@ -137,10 +151,31 @@ pub fn reorder(
     }
     let frames = stft(signal, settings)?;
     let features = mel_db_features(&frames, sample_rate, N_MELS, settings.weighting);
-    let embedding = match settings.embedding {
-        Embedding::Pca => pca_1d(&features),
+    let (order, embedding) = match settings.embedding {
+        Embedding::Pca => {
+            let e = pca_1d(&features);
+            (argsort(&e), e)
+        }
+        Embedding::Tsne => {
+            let tsne = TsneSettings {
+                perplexity: settings.perplexity,
+                seed: settings.seed,
+                ..Default::default()
+            };
+            let e = tsne_1d(&features, &tsne);
+            (argsort(&e), e)
+        }
+        Embedding::Walk => {
+            let walk = neighbour_walk(
+                &features,
+                settings.neighbours,
+                settings.memory,
+                settings.seed,
+                frames.len(),
+            );
+            (walk, Vec::new())
+        }
     };
-    let order = argsort(&embedding);
     let played: Vec<Vec<Complex32>> = order.iter().map(|i| frames[*i].clone()).collect();
     Ok(Reordered {
         audio: istft(&played, settings, signal.len()),

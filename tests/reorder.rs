@@ -113,3 +113,47 @@ fn the_pca_order_matches_scikit_learn_up_to_reversal() {
         assert_eq!(audio.frames(), load("music/trumpet.wav").frames());
     }
 }
+
+#[test]
+fn tsne_keeps_the_frames_of_each_distinct_note_together() {
+    use phasewright::reorder::{reorder, Embedding};
+    // Four notes of different pitch and timbre, 0.4 s each, played A B C D three times.
+    let rate = 22050usize;
+    let notes: [(f64, f64); 4] = [(220.0, 1.0), (330.0, 0.5), (495.0, 0.25), (742.5, 0.7)];
+    let note_len = (0.4 * rate as f64) as usize;
+    let mut signal = Vec::new();
+    let mut labels_of_samples = Vec::new();
+    for _ in 0..3 {
+        for (label, (f0, brightness)) in notes.iter().enumerate() {
+            for n in 0..note_len {
+                let t = n as f64 / rate as f64;
+                let v: f64 = (1..8)
+                    .map(|h| {
+                        brightness.powi(h - 1)
+                            * (2.0 * std::f64::consts::PI * f0 * h as f64 * t).sin()
+                    })
+                    .sum();
+                signal.push((0.2 * v) as f32);
+                labels_of_samples.push(label);
+            }
+        }
+    }
+    let settings = ReorderSettings {
+        embedding: Embedding::Tsne,
+        ..Default::default()
+    };
+    let found = reorder(&signal, rate as f64, &settings).unwrap();
+    // Frames whose whole window lies inside one note carry its label.
+    let half = settings.win / 2;
+    let label = |frame: usize| {
+        let centre = frame * settings.hop;
+        let (lo, hi) = (centre.checked_sub(half)?, centre + half);
+        let l = *labels_of_samples.get(lo)?;
+        (labels_of_samples.get(hi - 1) == Some(&l)).then_some(l)
+    };
+    let sequence: Vec<usize> = found.order.iter().filter_map(|f| label(*f)).collect();
+    assert!(sequence.len() > 100);
+    let changes = sequence.windows(2).filter(|w| w[0] != w[1]).count();
+    let text: String = sequence.iter().map(|l| l.to_string()).collect();
+    assert!(changes <= 5, "{changes} changes: {text}");
+}

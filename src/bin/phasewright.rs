@@ -113,6 +113,15 @@ enum Command {
         hop: usize,
         #[arg(long, default_value_t = 2000)]
         n_fft: usize,
+        /// t-SNE perplexity.
+        #[arg(long, default_value_t = 30.0)]
+        perplexity: f64,
+        /// Walk: each step chooses among this many nearest frames.
+        #[arg(long, default_value_t = 5)]
+        neighbours: usize,
+        /// Seed of t-SNE and of the walk.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
         /// Output sample format (default: the input's).
         #[arg(long, value_enum)]
         format: Option<SampleFormat>,
@@ -509,6 +518,9 @@ fn main() -> ExitCode {
             win,
             hop,
             n_fft,
+            perplexity,
+            neighbours,
+            seed,
             format,
             json,
         } => run_reorder(
@@ -520,6 +532,12 @@ fn main() -> ExitCode {
                 win: *win,
                 hop: *hop,
                 n_fft: *n_fft,
+                perplexity: *perplexity,
+                neighbours: *neighbours,
+                // The whole file: every frame plays once.
+                memory: usize::MAX,
+                seed: *seed,
+                ..Default::default()
             },
             *format,
             *json,

@@ -1,4 +1,7 @@
-//! One-dimensional embeddings of frame features, for playing frames in order of similarity.
+//! One-dimensional embeddings of frame features, for playing frames in order of similarity:
+//! PCA, t-SNE (exact), and a walk between nearest neighbours.
+
+use rand::{Rng, SeedableRng};
 
 /// Projection of each row of `features` on their first principal component (rows centred; the
 /// component is the covariance's leading eigenvector, found by Jacobi's method, which is exact
@@ -88,6 +91,235 @@ fn leading_eigenvector(mut a: Vec<Vec<f64>>) -> Vec<f64> {
     v.iter().map(|row| row[top]).collect()
 }
 
+/// t-SNE settings; the defaults are scikit-learn's.
+#[derive(Clone, Copy, Debug)]
+pub struct TsneSettings {
+    pub perplexity: f64,
+    pub iterations: usize,
+    pub seed: u64,
+}
+
+impl Default for TsneSettings {
+    fn default() -> Self {
+        Self {
+            perplexity: 30.0,
+            iterations: 1000,
+            seed: 0,
+        }
+    }
+}
+
+fn squared_distances(features: &[Vec<f64>]) -> Vec<f64> {
+    let n = features.len();
+    let mut d = vec![0.0; n * n];
+    for i in 0..n {
+        for j in i + 1..n {
+            let v: f64 = features[i]
+                .iter()
+                .zip(&features[j])
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum();
+            d[i * n + j] = v;
+            d[j * n + i] = v;
+        }
+    }
+    d
+}
+
+/// Symmetric affinities P of t-SNE: per point, a Gaussian over the others whose width gives the
+/// asked perplexity (found by bisection on its precision), then (P + P^T) / 2n.
+fn affinities(distances: &[f64], n: usize, perplexity: f64) -> Vec<f64> {
+    let target = perplexity.min((n - 1) as f64).max(1.0).ln();
+    let mut p = vec![0.0; n * n];
+    for i in 0..n {
+        let row = &distances[i * n..(i + 1) * n];
+        let (mut lo, mut hi, mut beta) = (0.0f64, f64::INFINITY, 1.0f64);
+        // Scale-free start: distances relative to their mean.
+        let mean = row.iter().sum::<f64>() / (n - 1).max(1) as f64;
+        if mean > 0.0 {
+            beta = 1.0 / mean;
+        }
+        for _ in 0..200 {
+            let min = row
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, d)| *d)
+                .fold(f64::MAX, f64::min);
+            let (mut sum, mut weighted) = (0.0, 0.0);
+            for (j, d) in row.iter().enumerate() {
+                if j != i {
+                    let w = (-(d - min) * beta).exp();
+                    sum += w;
+                    weighted += w * (d - min);
+                }
+            }
+            // Entropy of the row's distribution, in nats.
+            let entropy = sum.ln() + beta * weighted / sum;
+            if (entropy - target).abs() < 1e-5 {
+                break;
+            }
+            if entropy > target {
+                lo = beta;
+                beta = if hi.is_finite() {
+                    (beta + hi) / 2.0
+                } else {
+                    beta * 2.0
+                };
+            } else {
+                hi = beta;
+                beta = (beta + lo) / 2.0;
+            }
+        }
+        let min = row
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, d)| *d)
+            .fold(f64::MAX, f64::min);
+        let mut sum = 0.0;
+        for (j, d) in row.iter().enumerate() {
+            if j != i {
+                p[i * n + j] = (-(d - min) * beta).exp();
+                sum += p[i * n + j];
+            }
+        }
+        p[i * n..(i + 1) * n].iter_mut().for_each(|v| *v /= sum);
+    }
+    let mut sym = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..n {
+            sym[i * n + j] = ((p[i * n + j] + p[j * n + i]) / (2.0 * n as f64)).max(1e-12);
+        }
+    }
+    sym
+}
+
+/// Exact t-SNE into one dimension (van der Maaten and Hinton 2008), with scikit-learn's schedule:
+/// early exaggeration 12 for 250 iterations, momentum 0.5 then 0.8, learning rate
+/// max(n / 48, 50), per-coordinate gains; PCA initialisation.
+/// O(n^2) memory and time per iteration.
+pub fn tsne_1d(features: &[Vec<f64>], settings: &TsneSettings) -> Vec<f64> {
+    let n = features.len();
+    if n < 3 {
+        return (0..n).map(|i| i as f64).collect();
+    }
+    let p = affinities(&squared_distances(features), n, settings.perplexity);
+    // Start from the PCA projection scaled to a deviation of 1e-4 (scikit-learn's default: in
+    // one dimension a random start traps points on the wrong side of a cluster), with a seeded
+    // jitter far below that to separate identical frames.
+    let pca = pca_1d(features);
+    let deviation = (pca.iter().map(|v| v * v).sum::<f64>() / n as f64).sqrt();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(settings.seed);
+    let mut y: Vec<f64> = pca
+        .iter()
+        .map(|v| {
+            let jitter = 1e-8 * (rng.random::<f64>() - 0.5);
+            if deviation > 0.0 {
+                1e-4 * v / deviation + jitter
+            } else {
+                jitter
+            }
+        })
+        .collect();
+    let rate = (n as f64 / 12.0 / 4.0).max(50.0);
+    let (mut update, mut gains) = (vec![0.0f64; n], vec![1.0f64; n]);
+    let mut kernel = vec![0.0; n * n];
+    let mut grad = vec![0.0; n];
+    for iteration in 0..settings.iterations {
+        let (exaggeration, momentum) = if iteration < 250 {
+            (12.0, 0.5)
+        } else {
+            (1.0, 0.8)
+        };
+        if iteration == 250 {
+            // The second phase starts afresh, as scikit-learn's does.
+            update.fill(0.0);
+            gains.fill(1.0);
+        }
+        let mut z = 0.0;
+        for i in 0..n {
+            for j in i + 1..n {
+                let d = y[i] - y[j];
+                let k = 1.0 / (1.0 + d * d);
+                kernel[i * n + j] = k;
+                kernel[j * n + i] = k;
+                z += 2.0 * k;
+            }
+        }
+        for i in 0..n {
+            let mut g = 0.0;
+            for j in 0..n {
+                if j != i {
+                    let k = kernel[i * n + j];
+                    g += (exaggeration * p[i * n + j] - k / z) * k * (y[i] - y[j]);
+                }
+            }
+            grad[i] = 4.0 * g;
+        }
+        for i in 0..n {
+            gains[i] = if update[i] * grad[i] < 0.0 {
+                gains[i] + 0.2
+            } else {
+                (gains[i] * 0.8).max(0.01)
+            };
+            update[i] = momentum * update[i] - rate * gains[i] * grad[i];
+            y[i] += update[i];
+        }
+    }
+    y
+}
+
+/// A walk through the frames: from frame 0, each next frame is drawn (seeded) among the `k`
+/// nearest neighbours of the current one that were not among the last `memory` played (all
+/// frames count when too few are left); `len` steps. With `memory` at least the frame count, the
+/// walk plays every frame once before any repeats.
+pub fn neighbour_walk(
+    features: &[Vec<f64>],
+    k: usize,
+    memory: usize,
+    seed: u64,
+    len: usize,
+) -> Vec<usize> {
+    let n = features.len();
+    if n == 0 || len == 0 {
+        return Vec::new();
+    }
+    let d = squared_distances(features);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut walk = vec![0usize];
+    // Step at which each frame last played.
+    let mut played: Vec<Option<usize>> = vec![None; n];
+    played[0] = Some(0);
+    let mut candidates: Vec<usize> = Vec::with_capacity(n);
+    while walk.len() < len {
+        let step = walk.len();
+        let current = walk[step - 1];
+        let fresh = |j: &usize| played[*j].is_none_or(|s| step - s > memory);
+        candidates.clear();
+        candidates.extend((0..n).filter(|j| *j != current && fresh(j)));
+        if candidates.is_empty() {
+            // A pass is complete: start the next one.
+            played.iter_mut().for_each(|p| *p = None);
+            candidates.extend((0..n).filter(|j| *j != current));
+        }
+        let next = if candidates.is_empty() {
+            current
+        } else {
+            let row = &d[current * n..(current + 1) * n];
+            let by_distance = |a: &usize, b: &usize| row[*a].total_cmp(&row[*b]).then(a.cmp(b));
+            let k = k.clamp(1, candidates.len());
+            candidates.select_nth_unstable_by(k - 1, by_distance);
+            let nearest = &mut candidates[..k];
+            nearest.sort_by(by_distance);
+            nearest[rng.random_range(0..k)]
+        };
+        played[next] = Some(step);
+        walk.push(next);
+    }
+    walk
+}
+
 /// Indices that sort `values` ascending (ties keep their original order).
 pub fn argsort(values: &[f64]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..values.len()).collect();
@@ -123,6 +355,65 @@ mod tests {
             argsort(&e.iter().map(|v| sign * v).collect::<Vec<_>>()),
             (0..200).collect::<Vec<_>>()
         );
+    }
+
+    /// Three tight, far-apart clusters, interleaved in time.
+    fn clusters() -> (Vec<Vec<f64>>, Vec<usize>) {
+        let labels: Vec<usize> = (0..90).map(|i| (i / 5) % 3).collect();
+        let features = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let jitter = ((i * 7919) % 13) as f64 / 13.0;
+                (0..8)
+                    .map(|d| if d == *l { 10.0 + jitter } else { jitter * 0.5 })
+                    .collect()
+            })
+            .collect();
+        (features, labels)
+    }
+
+    #[test]
+    fn tsne_keeps_clusters_contiguous_and_repeats_with_its_seed() {
+        let (features, labels) = clusters();
+        let settings = TsneSettings {
+            perplexity: 10.0,
+            ..Default::default()
+        };
+        for seed in 0..4 {
+            let settings = TsneSettings { seed, ..settings };
+            let y = tsne_1d(&features, &settings);
+            let order = argsort(&y);
+            // Three blocks need two changes of cluster; one-dimensional t-SNE (scikit-learn's
+            // too) can strand a single frame, which costs at most two more.
+            let changes = order
+                .windows(2)
+                .filter(|w| labels[w[0]] != labels[w[1]])
+                .count();
+            let seq: String = order.iter().map(|i| labels[*i].to_string()).collect();
+            assert!(changes <= 4, "seed {seed}: {seq}");
+            assert_eq!(tsne_1d(&features, &settings), y);
+        }
+    }
+
+    #[test]
+    fn the_walk_steps_to_near_frames_and_avoids_recent_ones() {
+        let (features, labels) = clusters();
+        let walk = neighbour_walk(&features, 3, 4, 7, 200);
+        assert_eq!(walk.len(), 200);
+        let jumps = walk
+            .windows(2)
+            .filter(|w| labels[w[0]] != labels[w[1]])
+            .count();
+        assert!(jumps <= 5, "{jumps} jumps between clusters");
+        for (i, f) in walk.iter().enumerate().skip(1) {
+            assert!(
+                !walk[i.saturating_sub(4)..i].contains(f),
+                "frame {f} repeated within 4 steps"
+            );
+        }
+        assert_eq!(neighbour_walk(&features, 3, 4, 7, 200), walk);
+        assert_ne!(neighbour_walk(&features, 3, 4, 8, 200), walk);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Cost of the whole chain (denoise FIR → STFT → mix → gain) on 512-sample stereo blocks of real
+//! Cost of the whole chain (denoise FIR → STFT with or without frame operations → mix → gain) on 512-sample stereo blocks of real
 //! speech, as the audio callback runs it. Throughput is the block's stereo sample count, so the
 //! time per iteration divided by 1024 is the cost per sample.
 
@@ -9,19 +9,31 @@ use std::sync::Arc;
 use common::{speech, Blocks, BLOCK};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use phasewright::engine::{Engine, EngineConfig, EngineShared};
+use phasewright::param_spec::ParamId;
 use phasewright::worker::Executor;
 
 fn chain(c: &mut Criterion) {
     let (rate, signal) = speech("espeak_00_en.wav");
     let mut group = c.benchmark_group("chain");
     group.throughput(Throughput::Elements(2 * BLOCK as u64));
-    for (name, window_index) in [
-        ("identity_window_2048_overlap_4", 3.0),
-        ("identity_window_16384_overlap_4", 6.0),
+    // All frame operations on: random phase (the costliest), permutation, reversal, checkerboard.
+    let all_ops = [
+        (ParamId::SpecPhase, 3.0),
+        (ParamId::SpecPermute, 1.0),
+        (ParamId::SpecReverse, 1.0),
+        (ParamId::SpecCheckerboard, 1.0),
+    ];
+    for (name, window_index, settings) in [
+        ("identity_window_2048_overlap_4", 3.0, &[][..]),
+        ("identity_window_16384_overlap_4", 6.0, &[][..]),
+        ("frame_ops_window_2048_overlap_4", 3.0, &all_ops[..]),
     ] {
         let config =
             EngineConfig::new(rate as f32, 2, Executor::Thread).with_layout(window_index, 1.0);
         let mut engine = Engine::new(config, Arc::new(EngineShared::default())).unwrap();
+        for &(id, value) in settings {
+            engine.set(id, value);
+        }
         let mut blocks = Blocks::new(&signal);
         group.bench_function(name, |b| {
             b.iter(|| {

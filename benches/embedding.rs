@@ -1,0 +1,47 @@
+//! PCA and t-SNE (exact, 1-D) of 500 and 2000 frames of 128 mel-dB features from the corpus's
+//! music (trumpet, violin, piano). The features are also written to
+//! `target/embedding_features.json` so `benches/sklearn_embedding.py` can time scikit-learn on
+//! exactly the same input in the same session.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use phasewright::io::read_wav;
+use phasewright::learn::embed::{pca_1d, tsne_1d, TsneSettings};
+use phasewright::learn::features::{mel_db_features, Weighting};
+use phasewright::reorder::{stft, ReorderSettings, N_MELS};
+
+fn features() -> Vec<Vec<f64>> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut all = Vec::new();
+    for name in ["trumpet", "violin", "piano"] {
+        let path = root.join(format!("../shared/data/music/{name}.wav"));
+        let audio = read_wav(&path).unwrap_or_else(|e| panic!("{e}"));
+        let frames = stft(&audio.channels[0], &ReorderSettings::default()).unwrap();
+        all.extend(mel_db_features(&frames, audio.sample_rate as f64, N_MELS, Weighting::None));
+    }
+    all
+}
+
+fn embedding(c: &mut Criterion) {
+    let all = features();
+    assert!(all.len() >= 2000, "{} frames", all.len());
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/embedding_features.json");
+    std::fs::write(&out, serde_json::to_string(&all[..2000]).unwrap()).unwrap();
+    let mut group = c.benchmark_group("embedding");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(5));
+    for frames in [500usize, 2000] {
+        let x = &all[..frames];
+        group.bench_with_input(BenchmarkId::new("pca", frames), x, |b, x| b.iter(|| pca_1d(x)));
+        group.bench_with_input(BenchmarkId::new("tsne_exact", frames), x, |b, x| {
+            b.iter(|| tsne_1d(x, &TsneSettings::default()))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, embedding);
+criterion_main!(benches);

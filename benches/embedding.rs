@@ -19,7 +19,12 @@ fn features() -> Vec<Vec<f64>> {
         let path = root.join(format!("../shared/data/music/{name}.wav"));
         let audio = read_wav(&path).unwrap_or_else(|e| panic!("{e}"));
         let frames = stft(&audio.channels[0], &ReorderSettings::default()).unwrap();
-        all.extend(mel_db_features(&frames, audio.sample_rate as f64, N_MELS, Weighting::None));
+        all.extend(mel_db_features(
+            &frames,
+            audio.sample_rate as f64,
+            N_MELS,
+            Weighting::None,
+        ));
     }
     all
 }
@@ -35,7 +40,9 @@ fn embedding(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(5));
     for frames in [500usize, 2000] {
         let x = &all[..frames];
-        group.bench_with_input(BenchmarkId::new("pca", frames), x, |b, x| b.iter(|| pca_1d(x)));
+        group.bench_with_input(BenchmarkId::new("pca", frames), x, |b, x| {
+            b.iter(|| pca_1d(x))
+        });
         group.bench_with_input(BenchmarkId::new("tsne_exact", frames), x, |b, x| {
             b.iter(|| tsne_1d(x, &TsneSettings::default()))
         });

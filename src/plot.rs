@@ -194,6 +194,68 @@ pub fn taps_png(taps: &[f32], sample_rate: f32, title: &str, path: &Path) -> Res
     root.present().map_err(|e| fail(&e))
 }
 
+/// Frames as points of a 2-D embedding, coloured by time (blue at the start, red at the end),
+/// with the time line drawn faintly between successive frames, as the notebook plots them.
+pub fn embedding_png(
+    points: &[Vec<f64>],
+    seconds_per_frame: f64,
+    title: &str,
+    path: &Path,
+) -> Result<(), String> {
+    register_font();
+    let fail = |e: &dyn std::fmt::Display| format!("cannot draw '{}': {e}", path.display());
+    if points.is_empty() || points.iter().any(|p| p.len() < 2) {
+        return Err("an embedding picture needs two coordinates per frame".into());
+    }
+    let range = |c: usize| {
+        let (lo, hi) = points.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
+            (lo.min(p[c]), hi.max(p[c]))
+        });
+        let pad = ((hi - lo) * 0.05).max(1e-9);
+        lo - pad..hi + pad
+    };
+    let root = BitMapBackend::new(path, (900, 800)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| fail(&e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(35)
+        .y_label_area_size(60)
+        .build_cartesian_2d(range(0), range(1))
+        .map_err(|e| fail(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc("dimension 1")
+        .y_desc("dimension 2")
+        .draw()
+        .map_err(|e| fail(&e))?;
+    chart
+        .draw_series(LineSeries::new(
+            points.iter().map(|p| (p[0], p[1])),
+            RGBColor(200, 200, 200).stroke_width(1),
+        ))
+        .map_err(|e| fail(&e))?;
+    let last = (points.len() - 1).max(1) as f64;
+    chart
+        .draw_series(points.iter().enumerate().map(|(i, p)| {
+            let t = i as f64 / last;
+            Circle::new(
+                (p[0], p[1]),
+                3,
+                HSLColor(0.66 * (1.0 - t), 0.9, 0.45).filled(),
+            )
+        }))
+        .map_err(|e| fail(&e))?;
+    let end = points.len() as f64 * seconds_per_frame;
+    root.draw_text(
+        &format!("colour: time, blue 0 s to red {end:.1} s"),
+        &("sans-serif", 16).into_text_style(&root),
+        (80, 780),
+    )
+    .map_err(|e| fail(&e))?;
+    root.present().map_err(|e| fail(&e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

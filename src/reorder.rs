@@ -7,7 +7,7 @@
 use realfft::num_complex::Complex32;
 use realfft::RealFftPlanner;
 
-use crate::learn::embed::{argsort, neighbour_walk, pca_1d, tsne_1d, TsneSettings};
+use crate::learn::embed::{argsort, neighbour_walk, pca, pca_1d, tsne, tsne_1d, TsneSettings};
 use crate::learn::features::{mel_db_features, Weighting};
 
 pub const N_MELS: usize = 128;
@@ -138,6 +138,29 @@ pub fn istft(frames: &[Vec<Complex32>], settings: &ReorderSettings, len: usize) 
             }
         })
         .collect()
+}
+
+/// The 2-D embedding of the frames of `signal` (PCA or t-SNE; the walk has none).
+pub fn embedding_2d(
+    signal: &[f32],
+    sample_rate: f64,
+    settings: &ReorderSettings,
+) -> Result<Vec<Vec<f64>>, String> {
+    let frames = stft(signal, settings)?;
+    let features = mel_db_features(&frames, sample_rate, N_MELS, settings.weighting);
+    match settings.embedding {
+        Embedding::Pca => Ok(pca(&features, 2)),
+        Embedding::Tsne => Ok(tsne(
+            &features,
+            2,
+            &TsneSettings {
+                perplexity: settings.perplexity,
+                seed: settings.seed,
+                ..Default::default()
+            },
+        )),
+        Embedding::Walk => Err("a walk has no embedding to draw: use pca or tsne".into()),
+    }
 }
 
 /// Reorders the frames of `signal` by similarity.

@@ -157,3 +157,37 @@ fn tsne_keeps_the_frames_of_each_distinct_note_together() {
     let text: String = sequence.iter().map(|l| l.to_string()).collect();
     assert!(changes <= 5, "{changes} changes: {text}");
 }
+
+#[test]
+fn plot_embedding_draws_a_png_and_refuses_the_walk() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("e.png");
+    let run = |embed: &str| {
+        Command::new(env!("CARGO_BIN_EXE_phasewright"))
+            .args([
+                "plot-embedding",
+                data("music/violin.wav").to_str().unwrap(),
+                "-o",
+            ])
+            .arg(&png)
+            .args(["--embed", embed])
+            .output()
+            .unwrap()
+    };
+    let ok = run("pca");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[1..4], b"PNG");
+    assert!(
+        bytes.len() > 20_000,
+        "a picture with points: {} bytes",
+        bytes.len()
+    );
+    let walk = run("walk");
+    assert_eq!(walk.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&walk.stderr).contains("no embedding"));
+}

@@ -12,9 +12,9 @@ use phasewright::learn::features::Weighting;
 use phasewright::learn::sgd::{self, Optimiser, SgdConfig};
 use phasewright::learn::{pairs, taps};
 use phasewright::param_spec::PARAMS;
-use phasewright::plot::{spectrogram_png, taps_png};
+use phasewright::plot::{embedding_png, spectrogram_png, taps_png};
 use phasewright::render::{parse_assignment, parse_preset, render, Automation, RenderOptions};
-use phasewright::reorder::{reorder, Embedding, ReorderSettings};
+use phasewright::reorder::{embedding_2d, reorder, Embedding, ReorderSettings};
 use phasewright::taps_file::TapsFile;
 
 #[derive(Parser)]
@@ -102,10 +102,8 @@ enum Command {
         input: PathBuf,
         #[arg(short, long)]
         output: PathBuf,
-        #[arg(long, value_enum, default_value_t = Embedding::Pca)]
-        embed: Embedding,
-        #[arg(long, value_enum, default_value_t = Weighting::None)]
-        weighting: Weighting,
+        #[command(flatten)]
+        how: EmbedArgs,
         /// Window length in samples.
         #[arg(long, default_value_t = 2000)]
         win: usize,
@@ -113,21 +111,23 @@ enum Command {
         hop: usize,
         #[arg(long, default_value_t = 2000)]
         n_fft: usize,
-        /// t-SNE perplexity.
-        #[arg(long, default_value_t = 30.0)]
-        perplexity: f64,
         /// Walk: each step chooses among this many nearest frames.
         #[arg(long, default_value_t = 5)]
         neighbours: usize,
-        /// Seed of t-SNE and of the walk.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
         /// Output sample format (default: the input's).
         #[arg(long, value_enum)]
         format: Option<SampleFormat>,
         /// Print the order and each frame's embedding as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Draw the 2-D embedding (PCA or t-SNE) of a file's frames, coloured by time.
+    PlotEmbedding {
+        input: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
+        #[command(flatten)]
+        how: EmbedArgs,
     },
     /// Print every parameter (id, name, range, default) as JSON.
     Params,
@@ -137,6 +137,33 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+}
+
+/// How frames are embedded, for `reorder` and `plot-embedding`.
+#[derive(clap::Args)]
+struct EmbedArgs {
+    #[arg(long, value_enum, default_value_t = Embedding::Pca)]
+    embed: Embedding,
+    #[arg(long, value_enum, default_value_t = Weighting::None)]
+    weighting: Weighting,
+    /// t-SNE perplexity.
+    #[arg(long, default_value_t = 30.0)]
+    perplexity: f64,
+    /// Seed of t-SNE and of the walk.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+impl EmbedArgs {
+    fn settings(&self) -> ReorderSettings {
+        ReorderSettings {
+            embedding: self.embed,
+            weighting: self.weighting,
+            perplexity: self.perplexity,
+            seed: self.seed,
+            ..Default::default()
+        }
+    }
 }
 
 /// Training methods.
@@ -280,6 +307,14 @@ fn run_train(args: TrainArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// The channels' average.
+fn mono_mix(audio: &Audio) -> Vec<f32> {
+    let scale = 1.0 / audio.channels.len().max(1) as f32;
+    (0..audio.frames())
+        .map(|i| audio.channels.iter().map(|c| c[i]).sum::<f32>() * scale)
+        .collect()
+}
+
 /// Reorders each channel's frames in the order found for their mix (so stereo stays together).
 fn run_reorder(
     input: &Path,
@@ -290,9 +325,7 @@ fn run_reorder(
 ) -> Result<(), String> {
     let audio = read_wav(input)?;
     let frames = audio.frames();
-    let mix: Vec<f32> = (0..frames)
-        .map(|i| audio.channels.iter().map(|c| c[i]).sum::<f32>() / audio.channels.len() as f32)
-        .collect();
+    let mix = mono_mix(&audio);
     let found = reorder(&mix, audio.sample_rate as f64, &settings)?;
     let channels = if audio.channels.len() == 1 {
         vec![found.audio.clone()]
@@ -510,34 +543,43 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Demo { output } => run_demo(output),
+        Command::PlotEmbedding { input, output, how } => read_wav(input).and_then(|audio| {
+            let settings = how.settings();
+            let mix = mono_mix(&audio);
+            let points = embedding_2d(&mix, audio.sample_rate as f64, &settings)?;
+            let method = match how.embed {
+                Embedding::Pca => "PCA",
+                _ => "t-SNE",
+            };
+            let title = format!("{}: {method} of {} frames", input.display(), points.len());
+            embedding_png(
+                &points,
+                settings.hop as f64 / audio.sample_rate as f64,
+                &title,
+                output,
+            )
+        }),
         Command::Reorder {
             input,
             output,
-            embed,
-            weighting,
+            how,
             win,
             hop,
             n_fft,
-            perplexity,
             neighbours,
-            seed,
             format,
             json,
         } => run_reorder(
             input,
             output,
             ReorderSettings {
-                embedding: *embed,
-                weighting: *weighting,
                 win: *win,
                 hop: *hop,
                 n_fft: *n_fft,
-                perplexity: *perplexity,
                 neighbours: *neighbours,
                 // The whole file: every frame plays once.
                 memory: usize::MAX,
-                seed: *seed,
-                ..Default::default()
+                ..how.settings()
             },
             *format,
             *json,

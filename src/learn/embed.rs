@@ -1,12 +1,12 @@
-//! One-dimensional embeddings of frame features, for playing frames in order of similarity:
-//! PCA, t-SNE (exact), and a walk between nearest neighbours.
+//! Embeddings of frame features, for playing frames in order of similarity (one dimension) and
+//! for pictures of them (two): PCA, t-SNE (exact), and a walk between nearest neighbours.
 
 use rand::{Rng, SeedableRng};
 
-/// Projection of each row of `features` on their first principal component (rows centred; the
-/// component is the covariance's leading eigenvector, found by subspace iteration, which stays
-/// exact when the leading eigenvalues are close). The sign is arbitrary, as in any PCA.
-pub fn pca_1d(features: &[Vec<f64>]) -> Vec<f64> {
+/// Projections of each row of `features` on their first `k` principal components (rows
+/// centred; the components are the covariance's leading eigenvectors, found by subspace
+/// iteration, which stays exact when eigenvalues are close). Signs are arbitrary, as in any PCA.
+pub fn pca(features: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
     let n = features.len();
     let Some(d) = features.first().map(|r| r.len()) else {
         return Vec::new();
@@ -35,11 +35,16 @@ pub fn pca_1d(features: &[Vec<f64>]) -> Vec<f64> {
             cov[i][j] = cov[j][i];
         }
     }
-    let axis = leading_eigenvector(cov);
+    let axes = leading_eigenvectors(cov, k.min(d));
     centred
         .iter()
-        .map(|r| r.iter().zip(&axis).map(|(a, b)| a * b).sum())
+        .map(|r| axes.iter().map(|axis| dot(r, axis)).collect())
         .collect()
+}
+
+/// The first principal component's projection (see `pca`).
+pub fn pca_1d(features: &[Vec<f64>]) -> Vec<f64> {
+    pca(features, 1).into_iter().map(|r| r[0]).collect()
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -70,31 +75,44 @@ fn orthonormalise(vectors: &mut [Vec<f64>]) {
 /// (2nd / 1st)^k, so close leading eigenvalues cost little.
 const SUBSPACE: usize = 8;
 
-/// The eigenvector of the largest eigenvalue of symmetric `a`: subspace iteration with a
-/// Rayleigh-Ritz step (the small projected problem solved by Jacobi), from a seeded start.
-fn leading_eigenvector(a: Vec<Vec<f64>>) -> Vec<f64> {
+/// The eigenvectors of the `k` (at most `SUBSPACE`) largest eigenvalues of symmetric `a`, largest
+/// first: subspace iteration with a Rayleigh-Ritz step (the small projected problem solved by
+/// Jacobi), from a seeded start.
+fn leading_eigenvectors(a: Vec<Vec<f64>>, k: usize) -> Vec<Vec<f64>> {
     let d = a.len();
     if d <= SUBSPACE {
-        return jacobi_leading(a);
+        return jacobi_eigen(a)
+            .into_iter()
+            .take(k)
+            .map(|(_, v)| v)
+            .collect();
     }
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let mut q: Vec<Vec<f64>> = (0..SUBSPACE)
         .map(|_| (0..d).map(|_| rng.random::<f64>() - 0.5).collect())
         .collect();
     orthonormalise(&mut q);
-    let mut best = vec![0.0; d];
+    let mut best: Vec<Vec<f64>> = vec![vec![0.0; d]; k];
     for _ in 0..2000 {
         let aq: Vec<Vec<f64>> = q.iter().map(|v| times(&a, v)).collect();
         let projected: Vec<Vec<f64>> = q
             .iter()
             .map(|qi| aq.iter().map(|aqj| dot(qi, aqj)).collect())
             .collect();
-        let u = jacobi_leading(projected);
-        let v: Vec<f64> = (0..d)
-            .map(|k| u.iter().zip(&q).map(|(ui, qi)| ui * qi[k]).sum())
+        let ritz: Vec<Vec<f64>> = jacobi_eigen(projected)
+            .into_iter()
+            .take(k)
+            .map(|(_, u)| {
+                (0..d)
+                    .map(|j| u.iter().zip(&q).map(|(ui, qi)| ui * qi[j]).sum())
+                    .collect()
+            })
             .collect();
-        let settled = 1.0 - dot(&v, &best).abs() < 1e-15;
-        best = v;
+        let settled = ritz
+            .iter()
+            .zip(&best)
+            .all(|(v, b)| 1.0 - dot(v, b).abs() < 1e-15);
+        best = ritz;
         if settled {
             break;
         }
@@ -104,8 +122,8 @@ fn leading_eigenvector(a: Vec<Vec<f64>>) -> Vec<f64> {
     best
 }
 
-/// The eigenvector of the largest eigenvalue of symmetric `a`, by cyclic Jacobi rotations.
-fn jacobi_leading(mut a: Vec<Vec<f64>>) -> Vec<f64> {
+/// Eigenvalues and eigenvectors of symmetric `a`, largest first, by cyclic Jacobi rotations.
+fn jacobi_eigen(mut a: Vec<Vec<f64>>) -> Vec<(f64, Vec<f64>)> {
     let d = a.len();
     let mut v: Vec<Vec<f64>> = (0..d)
         .map(|i| (0..d).map(|j| (i == j) as u8 as f64).collect())
@@ -147,10 +165,11 @@ fn jacobi_leading(mut a: Vec<Vec<f64>>) -> Vec<f64> {
             }
         }
     }
-    let top = (0..d)
-        .max_by(|i, j| a[*i][*i].total_cmp(&a[*j][*j]))
-        .unwrap_or(0);
-    v.iter().map(|row| row[top]).collect()
+    let mut pairs: Vec<(f64, Vec<f64>)> = (0..d)
+        .map(|c| (a[c][c], v.iter().map(|row| row[c]).collect()))
+        .collect();
+    pairs.sort_by(|x, y| y.0.total_cmp(&x.0));
+    pairs
 }
 
 /// t-SNE settings; the defaults are scikit-learn's.
@@ -257,24 +276,24 @@ fn affinities(distances: &[f64], n: usize, perplexity: f64) -> Vec<f64> {
     sym
 }
 
-/// Exact t-SNE into one dimension (van der Maaten and Hinton 2008), with scikit-learn's schedule:
-/// early exaggeration 12 for 250 iterations, momentum 0.5 then 0.8, learning rate
-/// max(n / 48, 50), per-coordinate gains; PCA initialisation.
-/// O(n^2) memory and time per iteration.
-pub fn tsne_1d(features: &[Vec<f64>], settings: &TsneSettings) -> Vec<f64> {
+/// Exact t-SNE into `k` dimensions (van der Maaten and Hinton 2008) with scikit-learn's
+/// schedule: early exaggeration 12 for 250 iterations, momentum 0.5 then 0.8 (each phase starting
+/// afresh), learning rate max(n / 48, 50), per-coordinate gains, and a PCA start scaled to a
+/// deviation of 1e-4 (in one dimension a random start traps points on the wrong side of a
+/// cluster). A seeded jitter far below that separates identical frames. O(n^2) memory and time
+/// per iteration.
+pub fn tsne(features: &[Vec<f64>], k: usize, settings: &TsneSettings) -> Vec<Vec<f64>> {
     let n = features.len();
     if n < 3 {
-        return (0..n).map(|i| i as f64).collect();
+        return (0..n).map(|i| vec![i as f64; k]).collect();
     }
     let p = affinities(&squared_distances(features), n, settings.perplexity);
-    // Start from the PCA projection scaled to a deviation of 1e-4 (scikit-learn's default: in
-    // one dimension a random start traps points on the wrong side of a cluster), with a seeded
-    // jitter far below that to separate identical frames.
-    let pca = pca_1d(features);
-    let deviation = (pca.iter().map(|v| v * v).sum::<f64>() / n as f64).sqrt();
+    let start = pca(features, k);
+    let deviation = (start.iter().map(|r| r[0] * r[0]).sum::<f64>() / n as f64).sqrt();
     let mut rng = rand::rngs::StdRng::seed_from_u64(settings.seed);
-    let mut y: Vec<f64> = pca
+    let mut y: Vec<f64> = start
         .iter()
+        .flat_map(|r| r.iter().copied())
         .map(|v| {
             let jitter = 1e-8 * (rng.random::<f64>() - 0.5);
             if deviation > 0.0 {
@@ -285,9 +304,9 @@ pub fn tsne_1d(features: &[Vec<f64>], settings: &TsneSettings) -> Vec<f64> {
         })
         .collect();
     let rate = (n as f64 / 12.0 / 4.0).max(50.0);
-    let (mut update, mut gains) = (vec![0.0f64; n], vec![1.0f64; n]);
+    let (mut update, mut gains) = (vec![0.0f64; n * k], vec![1.0f64; n * k]);
     let mut kernel = vec![0.0; n * n];
-    let mut grad = vec![0.0; n];
+    let mut grad = vec![0.0; n * k];
     for iteration in 0..settings.iterations {
         let (exaggeration, momentum) = if iteration < 250 {
             (12.0, 0.5)
@@ -295,41 +314,54 @@ pub fn tsne_1d(features: &[Vec<f64>], settings: &TsneSettings) -> Vec<f64> {
             (1.0, 0.8)
         };
         if iteration == 250 {
-            // The second phase starts afresh, as scikit-learn's does.
             update.fill(0.0);
             gains.fill(1.0);
         }
         let mut z = 0.0;
         for i in 0..n {
             for j in i + 1..n {
-                let d = y[i] - y[j];
-                let k = 1.0 / (1.0 + d * d);
-                kernel[i * n + j] = k;
-                kernel[j * n + i] = k;
-                z += 2.0 * k;
+                let d2: f64 = (0..k).map(|c| (y[i * k + c] - y[j * k + c]).powi(2)).sum();
+                let q = 1.0 / (1.0 + d2);
+                kernel[i * n + j] = q;
+                kernel[j * n + i] = q;
+                z += 2.0 * q;
             }
         }
+        grad.fill(0.0);
         for i in 0..n {
-            let mut g = 0.0;
             for j in 0..n {
                 if j != i {
-                    let k = kernel[i * n + j];
-                    g += (exaggeration * p[i * n + j] - k / z) * k * (y[i] - y[j]);
+                    let q = kernel[i * n + j];
+                    let f = 4.0 * (exaggeration * p[i * n + j] - q / z) * q;
+                    for c in 0..k {
+                        grad[i * k + c] += f * (y[i * k + c] - y[j * k + c]);
+                    }
                 }
             }
-            grad[i] = 4.0 * g;
         }
-        for i in 0..n {
-            gains[i] = if update[i] * grad[i] < 0.0 {
-                gains[i] + 0.2
+        for ((yi, (u, g)), gr) in y
+            .iter_mut()
+            .zip(update.iter_mut().zip(gains.iter_mut()))
+            .zip(&grad)
+        {
+            *g = if *u * gr < 0.0 {
+                *g + 0.2
             } else {
-                (gains[i] * 0.8).max(0.01)
+                (*g * 0.8).max(0.01)
             };
-            update[i] = momentum * update[i] - rate * gains[i] * grad[i];
-            y[i] += update[i];
+            *u = momentum * *u - rate * *g * gr;
+            *yi += *u;
         }
     }
-    y
+    y.chunks(k).map(|c| c.to_vec()).collect()
+}
+
+/// One-dimensional t-SNE (see `tsne`).
+pub fn tsne_1d(features: &[Vec<f64>], settings: &TsneSettings) -> Vec<f64> {
+    tsne(features, 1, settings)
+        .into_iter()
+        .map(|r| r[0])
+        .collect()
 }
 
 /// A walk through the frames: from frame 0, each next frame is drawn (seeded) among the `k`
@@ -485,7 +517,7 @@ mod tests {
             vec![0.0, 2.0 + 1e-9, 0.0],
             vec![0.0, 0.0, 1.0],
         ];
-        let v = jacobi_leading(a);
+        let v = &jacobi_eigen(a)[0].1;
         assert!((v[1].abs() - 1.0).abs() < 1e-12, "{v:?}");
         // The same through subspace iteration, on a larger matrix with the pair on top.
         let d = 40;
@@ -501,7 +533,7 @@ mod tests {
                     .collect()
             })
             .collect();
-        let v = leading_eigenvector(big);
+        let v = &leading_eigenvectors(big, 1)[0];
         assert!((v[7].abs() - 1.0).abs() < 1e-6, "{:?}", &v[..10]);
     }
 }

@@ -7,7 +7,7 @@
 use realfft::num_complex::Complex32;
 use realfft::RealFftPlanner;
 
-use crate::learn::embed::{argsort, neighbour_walk, pca, pca_1d, tsne, tsne_1d, TsneSettings};
+use crate::learn::embed::{argsort, neighbour_walk, pca, pca_1d, tsne_1d, tsne_2d, TsneSettings};
 use crate::learn::features::{mel_db_features, Weighting};
 
 pub const N_MELS: usize = 128;
@@ -150,9 +150,8 @@ pub fn embedding_2d(
     let features = mel_db_features(&frames, sample_rate, N_MELS, settings.weighting);
     match settings.embedding {
         Embedding::Pca => Ok(pca(&features, 2)),
-        Embedding::Tsne => Ok(tsne(
+        Embedding::Tsne => Ok(tsne_2d(
             &features,
-            2,
             &TsneSettings {
                 perplexity: settings.perplexity,
                 seed: settings.seed,

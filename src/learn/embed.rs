@@ -276,13 +276,14 @@ fn affinities(distances: &[f64], n: usize, perplexity: f64) -> Vec<f64> {
     sym
 }
 
-/// Exact t-SNE into `k` dimensions (van der Maaten and Hinton 2008) with scikit-learn's
+/// Exact t-SNE into `K` dimensions (van der Maaten and Hinton 2008) with scikit-learn's
 /// schedule: early exaggeration 12 for 250 iterations, momentum 0.5 then 0.8 (each phase starting
 /// afresh), learning rate max(n / 48, 50), per-coordinate gains, and a PCA start scaled to a
 /// deviation of 1e-4 (in one dimension a random start traps points on the wrong side of a
 /// cluster). A seeded jitter far below that separates identical frames. O(n^2) memory and time
 /// per iteration.
-pub fn tsne(features: &[Vec<f64>], k: usize, settings: &TsneSettings) -> Vec<Vec<f64>> {
+fn tsne<const K: usize>(features: &[Vec<f64>], settings: &TsneSettings) -> Vec<Vec<f64>> {
+    let k = K;
     let n = features.len();
     if n < 3 {
         return (0..n).map(|i| vec![i as f64; k]).collect();
@@ -320,24 +321,24 @@ pub fn tsne(features: &[Vec<f64>], k: usize, settings: &TsneSettings) -> Vec<Vec
         let mut z = 0.0;
         for i in 0..n {
             for j in i + 1..n {
-                let d2: f64 = (0..k).map(|c| (y[i * k + c] - y[j * k + c]).powi(2)).sum();
+                let d2: f64 = (0..K).map(|c| (y[i * K + c] - y[j * K + c]).powi(2)).sum();
                 let q = 1.0 / (1.0 + d2);
                 kernel[i * n + j] = q;
                 kernel[j * n + i] = q;
                 z += 2.0 * q;
             }
         }
-        grad.fill(0.0);
         for i in 0..n {
-            for j in 0..n {
-                if j != i {
-                    let q = kernel[i * n + j];
-                    let f = 4.0 * (exaggeration * p[i * n + j] - q / z) * q;
-                    for c in 0..k {
-                        grad[i * k + c] += f * (y[i * k + c] - y[j * k + c]);
-                    }
+            let mut g = [0.0f64; K];
+            let (row_p, row_q) = (&p[i * n..(i + 1) * n], &kernel[i * n..(i + 1) * n]);
+            for (j, (pij, q)) in row_p.iter().zip(row_q).enumerate() {
+                // The diagonal's kernel is 0, so it adds nothing.
+                let f = 4.0 * (exaggeration * pij - q / z) * q;
+                for c in 0..K {
+                    g[c] += f * (y[i * K + c] - y[j * K + c]);
                 }
             }
+            grad[i * K..(i + 1) * K].copy_from_slice(&g);
         }
         for ((yi, (u, g)), gr) in y
             .iter_mut()
@@ -356,12 +357,17 @@ pub fn tsne(features: &[Vec<f64>], k: usize, settings: &TsneSettings) -> Vec<Vec
     y.chunks(k).map(|c| c.to_vec()).collect()
 }
 
-/// One-dimensional t-SNE (see `tsne`).
+/// One-dimensional t-SNE (see `tsne`), for orders.
 pub fn tsne_1d(features: &[Vec<f64>], settings: &TsneSettings) -> Vec<f64> {
-    tsne(features, 1, settings)
+    tsne::<1>(features, settings)
         .into_iter()
         .map(|r| r[0])
         .collect()
+}
+
+/// Two-dimensional t-SNE (see `tsne`), for pictures.
+pub fn tsne_2d(features: &[Vec<f64>], settings: &TsneSettings) -> Vec<Vec<f64>> {
+    tsne::<2>(features, settings)
 }
 
 /// A walk through the frames: from frame 0, each next frame is drawn (seeded) among the `k`

@@ -220,13 +220,14 @@ fn affinities(distances: &[f64], n: usize, perplexity: f64) -> Vec<f64> {
         if mean > 0.0 {
             beta = 1.0 / mean;
         }
+        // Weights are taken relative to the nearest neighbour, so exp() never underflows to 0.
+        let min = row
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, d)| *d)
+            .fold(f64::MAX, f64::min);
         for _ in 0..200 {
-            let min = row
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .map(|(_, d)| *d)
-                .fold(f64::MAX, f64::min);
             let (mut sum, mut weighted) = (0.0, 0.0);
             for (j, d) in row.iter().enumerate() {
                 if j != i {
@@ -252,12 +253,6 @@ fn affinities(distances: &[f64], n: usize, perplexity: f64) -> Vec<f64> {
                 beta = (beta + lo) / 2.0;
             }
         }
-        let min = row
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != i)
-            .map(|(_, d)| *d)
-            .fold(f64::MAX, f64::min);
         let mut sum = 0.0;
         for (j, d) in row.iter().enumerate() {
             if j != i {

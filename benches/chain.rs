@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use common::{speech, Blocks, BLOCK};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use phasewright::engine::{Engine, EngineConfig, EngineShared};
+use phasewright::engine::{Engine, EngineConfig, EngineShared, Layout};
 use phasewright::param_spec::ParamId;
 use phasewright::worker::Executor;
 
@@ -23,13 +23,17 @@ fn chain(c: &mut Criterion) {
         (ParamId::SpecReverse, 1.0),
         (ParamId::SpecCheckerboard, 1.0),
     ];
-    for (name, window_index, settings) in [
-        ("identity_window_2048_overlap_4", 3.0, &[][..]),
-        ("identity_window_16384_overlap_4", 6.0, &[][..]),
-        ("frame_ops_window_2048_overlap_4", 3.0, &all_ops[..]),
+    for (name, window, settings) in [
+        ("identity_window_2048_overlap_4", 2048, &[][..]),
+        ("identity_window_16384_overlap_4", 16384, &[][..]),
+        ("frame_ops_window_2048_overlap_4", 2048, &all_ops[..]),
     ] {
-        let config =
-            EngineConfig::new(rate as f32, 2, Executor::Thread).with_layout(window_index, 1.0);
+        let layout = Layout {
+            window,
+            overlap: 4,
+            ..Layout::default()
+        };
+        let config = EngineConfig::new(rate as f32, 2, Executor::Thread).with_layout(layout);
         let mut engine = Engine::new(config, Arc::new(EngineShared::default())).unwrap();
         for &(id, value) in settings {
             engine.set(id, value);

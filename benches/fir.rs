@@ -10,7 +10,7 @@ use phasewright::dsp::fir::{FirKernel, FirStage};
 use rand::{Rng, SeedableRng};
 
 fn fir(c: &mut Criterion) {
-    let (rate, signal) = speech("espeak_01_en.wav");
+    let (_, signal) = speech("espeak_01_en.wav");
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let mut group = c.benchmark_group("fir");
     group.throughput(Throughput::Elements(2 * BLOCK as u64));

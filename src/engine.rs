@@ -5,20 +5,23 @@
 //! `process` takes blocks of any length and never allocates, locks or waits; all the arithmetic
 //! happens in sub-blocks of at most `CHUNK` samples on preallocated buffers.
 //!
-//! The STFT layout (window and overlap) fixes the latency, and CLAP allows a latency change only
-//! while the plugin is (re)activated, so the layout is part of `EngineConfig`: a different one set
-//! later stays pending until the host re-creates the engine (the plugin asks it to restart).
+//! The layout (STFT window and overlap, reorder mode and length) fixes the latency and the size of
+//! the frame memory, and CLAP allows a latency change only while the plugin is (re)activated, so
+//! the layout is part of `EngineConfig`: a different one set later stays pending until the host
+//! re-creates the engine (the plugin asks it to restart).
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use atomic_float::AtomicF32;
 
 use crate::dsp::denormal::{sanitize_input, sanitize_output, FlushGuard};
 use crate::dsp::fir::{FirKernel, FirStage, FADE_MS};
 use crate::dsp::frame_ops::{FrameOps, PhaseMode};
+use crate::dsp::reorder::{FrameOrder, OrderRequest, OrderResult, ReorderMode, ReorderStage};
 use crate::dsp::smoother::Smoother;
-use crate::dsp::stft::{StreamingStft, MAX_WINDOW, OVERLAPS, WINDOW_SIZES};
+use crate::dsp::stft::{StreamingStft, OVERLAPS, WINDOW_SIZES};
+use crate::learn::features::Weighting;
 use crate::learn::live::{FeedTag, FeedWriter, LearnMode, LearnStatus, Learner};
 use crate::param_spec::{ParamId, ParamKind, ALL_PARAMS, PARAM_COUNT};
 use crate::taps_file::{TapsFile, TapsSlot};
@@ -28,37 +31,70 @@ pub const MAX_CHANNELS: usize = 2;
 const CHUNK: usize = 256;
 const SMOOTH_MS: f32 = 20.0;
 
+/// The settings that fix latency and memory: they take effect when an engine is built.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Layout {
+    /// STFT window size and overlap (see `dsp::stft` for the allowed values).
+    pub window: usize,
+    pub overlap: usize,
+    pub reorder: ReorderMode,
+    /// Segment or capture length in seconds (0 when reordering is off).
+    pub reorder_seconds: f32,
+}
+
+/// The parameters `Layout` is made of.
+pub const LAYOUT_PARAMS: [ParamId; 4] = [
+    ParamId::SpecWindow,
+    ParamId::SpecOverlap,
+    ParamId::ReorderMode,
+    ParamId::ReorderLength,
+];
+
+impl Layout {
+    /// The layout the plain values of these parameters ask for.
+    pub fn from_values(value: impl Fn(ParamId) -> f32) -> Self {
+        let reorder = ReorderMode::from_index(value(ParamId::ReorderMode).round() as usize);
+        let (lo, hi) = ParamId::ReorderLength.spec().range();
+        Self {
+            window: ParamId::SpecWindow.option(value(ParamId::SpecWindow)),
+            overlap: ParamId::SpecOverlap.option(value(ParamId::SpecOverlap)),
+            reorder,
+            reorder_seconds: match reorder {
+                ReorderMode::Off => 0.0,
+                _ => value(ParamId::ReorderLength).clamp(lo, hi),
+            },
+        }
+    }
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Self::from_values(|id| id.spec().default)
+    }
+}
+
 /// What the host or the command line fixes for the engine's lifetime.
 #[derive(Clone, Copy, Debug)]
 pub struct EngineConfig {
     pub sample_rate: f32,
     pub channels: usize,
     pub executor: Executor,
-    /// STFT window size and overlap (see `dsp::stft` for the allowed values).
-    pub window: usize,
-    pub overlap: usize,
+    pub layout: Layout,
 }
 
 impl EngineConfig {
-    /// A configuration with the default STFT layout.
+    /// A configuration with the default layout.
     pub fn new(sample_rate: f32, channels: usize, executor: Executor) -> Self {
-        let default = |id: ParamId| id.option(id.spec().default);
         Self {
             sample_rate,
             channels,
             executor,
-            window: default(ParamId::SpecWindow),
-            overlap: default(ParamId::SpecOverlap),
+            layout: Layout::default(),
         }
     }
 
-    /// The STFT layout the `spec_window` and `spec_overlap` plain values select.
-    pub fn with_layout(self, window: f32, overlap: f32) -> Self {
-        Self {
-            window: ParamId::SpecWindow.option(window),
-            overlap: ParamId::SpecOverlap.option(overlap),
-            ..self
-        }
+    pub fn with_layout(self, layout: Layout) -> Self {
+        Self { layout, ..self }
     }
 }
 
@@ -69,6 +105,18 @@ pub struct EngineShared {
     pub taps: TapsSlot,
     pub status: EngineStatus,
     pub learn: LearnStatus,
+    /// The latest similarity order's embedding, for the editor (written by the worker).
+    pub embedding: Mutex<Option<EmbeddingView>>,
+}
+
+/// A memory's frames as the editor draws them.
+pub struct EmbeddingView {
+    /// Each frame's 1-D coordinate, in time order (for the walk: its step in the walk).
+    pub coords: Vec<f32>,
+    pub order: FrameOrder,
+    pub seconds_per_frame: f32,
+    /// Counts the orders made, so the editor knows when to redraw.
+    pub serial: u64,
 }
 
 /// Figures the engine publishes for the editor, written lock-free by the audio thread.
@@ -82,6 +130,10 @@ pub struct EngineStatus {
     pub dropped_jobs: AtomicU64,
     /// Peak of the last block of the "Reference" sidechain input (linear).
     pub reference_peak: AtomicF32,
+    /// Frames per segment or capture, and orders that were not back in time.
+    pub reorder_frames: AtomicU32,
+    pub order_misses: AtomicU64,
+    pub capturing: AtomicBool,
 }
 
 /// Background work of the engine.
@@ -97,10 +149,17 @@ pub enum EngineJob {
         shared: Arc<EngineShared>,
         sample_rate: f32,
     },
+    /// Order the frames of a segment or capture.
+    Order {
+        request: Box<OrderRequest>,
+        shared: Arc<EngineShared>,
+        seconds_per_frame: f32,
+    },
 }
 
 pub enum EngineResult {
     Taps(Box<FirKernel>),
+    Order(Box<OrderResult>),
     /// Learned taps, already in the slot as `generation` (so they are saved with the project).
     Learned {
         kernel: Box<FirKernel>,
@@ -154,21 +213,38 @@ impl Job for EngineJob {
                 shared.taps.set_status(String::new());
                 Some(EngineResult::Learned { kernel, generation })
             }
+            EngineJob::Order {
+                request,
+                shared,
+                seconds_per_frame,
+            } => {
+                let order = request.settings.order;
+                let result = request.run();
+                if let Ok(mut view) = shared.embedding.lock() {
+                    let serial = view.as_ref().map_or(0, |v| v.serial) + 1;
+                    *view = Some(EmbeddingView {
+                        coords: result.embedding.iter().map(|v| *v as f32).collect(),
+                        order,
+                        seconds_per_frame,
+                        serial,
+                    });
+                }
+                Some(EngineResult::Order(result))
+            }
         }
     }
 }
 
-/// A delay of up to `MAX_WINDOW` samples per channel, to keep the dry path aligned with the
-/// spectral stage's latency.
+/// The dry path's delay, equal to the engine's latency, so dry and wet stay aligned.
 struct DryDelay {
     rings: Vec<Vec<f32>>,
     pos: usize,
 }
 
 impl DryDelay {
-    fn new(channels: usize) -> Self {
+    fn new(channels: usize, delay: usize) -> Self {
         Self {
-            rings: vec![vec![0.0; MAX_WINDOW]; channels],
+            rings: vec![vec![0.0; delay.max(1)]; channels],
             pos: 0,
         }
     }
@@ -177,19 +253,22 @@ impl DryDelay {
         self.rings.iter_mut().for_each(|r| r.fill(0.0));
     }
 
-    /// Replaces each sample of `io` by the one `delay` samples earlier.
-    fn process(&mut self, io: &mut [&mut [f32]], delay: usize) {
+    /// Replaces each sample of `io` by the one a ring's length earlier.
+    fn process(&mut self, io: &mut [&mut [f32]]) {
         let len = io.first().map_or(0, |c| c.len());
         for (chan, ring) in io.iter_mut().zip(&mut self.rings) {
             let mut pos = self.pos;
             for s in chan.iter_mut() {
-                let out = ring[(pos + MAX_WINDOW - delay) % MAX_WINDOW];
-                ring[pos] = *s;
-                *s = out;
-                pos = (pos + 1) % MAX_WINDOW;
+                std::mem::swap(s, &mut ring[pos]);
+                pos += 1;
+                if pos == ring.len() {
+                    pos = 0;
+                }
             }
         }
-        self.pos = (self.pos + len) % MAX_WINDOW;
+        if let Some(ring) = self.rings.first() {
+            self.pos = (self.pos + len) % ring.len();
+        }
     }
 }
 
@@ -210,6 +289,7 @@ pub struct Engine {
     /// ends, so every swap is a complete crossfade.
     pending: Option<(Box<FirKernel>, usize)>,
     stft: StreamingStft,
+    reorder: ReorderStage,
     frame_ops: FrameOps,
     dry_delay: DryDelay,
     denoise_mix: Smoother,
@@ -256,10 +336,25 @@ impl Engine {
             ));
         }
         let sr = config.sample_rate;
-        let stft = StreamingStft::new(config.channels, config.window, config.overlap)?;
+        let layout = config.layout;
+        let stft = StreamingStft::new(config.channels, layout.window, layout.overlap)?;
+        let hop = layout.window / layout.overlap;
+        let reorder = ReorderStage::new(
+            layout.reorder,
+            layout.reorder_seconds,
+            sr,
+            config.channels,
+            layout.window,
+            hop,
+        );
+        let latency = stft.latency() + reorder.latency_frames() * hop;
         let mut values = ALL_PARAMS.map(|p| p.spec().default);
-        values[ParamId::SpecWindow as usize] = position(&WINDOW_SIZES, config.window);
-        values[ParamId::SpecOverlap as usize] = position(&OVERLAPS, config.overlap);
+        values[ParamId::SpecWindow as usize] = position(&WINDOW_SIZES, layout.window);
+        values[ParamId::SpecOverlap as usize] = position(&OVERLAPS, layout.overlap);
+        values[ParamId::ReorderMode as usize] = layout.reorder as usize as f32;
+        if layout.reorder != ReorderMode::Off {
+            values[ParamId::ReorderLength as usize] = layout.reorder_seconds;
+        }
         let smoother = |v: f32| Smoother::new(v, sr, SMOOTH_MS);
         let (learner, feed) = Learner::new(sr);
         let mut engine = Self {
@@ -274,9 +369,10 @@ impl Engine {
             learn_released: false,
             fir: FirStage::new(config.channels),
             pending: None,
-            frame_ops: FrameOps::new(config.window / 2 + 1),
+            frame_ops: FrameOps::new(layout.window / 2 + 1),
             stft,
-            dry_delay: DryDelay::new(config.channels),
+            reorder,
+            dry_delay: DryDelay::new(config.channels, latency),
             denoise_mix: smoother(1.0),
             denoise_amount: smoother(1.0),
             listen: smoother(0.0),
@@ -299,7 +395,11 @@ impl Engine {
 
     /// Input-to-output delay in samples; the host must be told when it changes.
     pub fn latency(&self) -> usize {
-        self.stft.latency()
+        self.stft.latency() + self.reorder.latency_frames() * self.hop()
+    }
+
+    fn hop(&self) -> usize {
+        self.stft.window() / self.stft.overlap()
     }
 
     /// Sets a parameter to a plain value (see `ParamSpec`); out-of-range values are clamped.
@@ -329,7 +429,7 @@ impl Engine {
             ParamKind::Choice { .. } | ParamKind::Named { .. } | ParamKind::Integer { .. } => {
                 value.round()
             }
-            ParamKind::Fraction => value,
+            ParamKind::Fraction | ParamKind::Seconds { .. } => value,
         };
         let smoother = match id {
             ParamId::Bypass => &mut self.bypass,
@@ -352,12 +452,37 @@ impl Engine {
                     ParamId::SpecPermute => ops.permute_bins = target != 0.0,
                     ParamId::SpecReverse => ops.reverse_bins = target != 0.0,
                     ParamId::SpecCheckerboard => ops.checkerboard = target != 0.0,
-                    _ => ops.seed = target as u32,
+                    _ => {
+                        ops.seed = target as u32;
+                        self.reorder.settings.seed = target as u32;
+                    }
+                }
+                return;
+            }
+            // Orders change at the next segment, or order a frozen capture again.
+            ParamId::ReorderOrder
+            | ParamId::ReorderWeighting
+            | ParamId::ReorderPerplexity
+            | ParamId::ReorderNeighbours
+            | ParamId::ReorderCapture => {
+                let stage = &mut self.reorder;
+                let index = target as usize;
+                match id {
+                    ParamId::ReorderOrder => stage.settings.order = FrameOrder::from_index(index),
+                    ParamId::ReorderWeighting => {
+                        stage.settings.weighting = Weighting::from_index(index)
+                    }
+                    ParamId::ReorderPerplexity => stage.settings.perplexity = index as u32,
+                    ParamId::ReorderNeighbours => stage.settings.neighbours = index as u32,
+                    _ => stage.capture = target != 0.0,
                 }
                 return;
             }
             // Fixed for this engine's lifetime; see `layout_pending`.
-            ParamId::SpecWindow | ParamId::SpecOverlap => return,
+            ParamId::SpecWindow
+            | ParamId::SpecOverlap
+            | ParamId::ReorderMode
+            | ParamId::ReorderLength => return,
         };
         if self.processed == 0 {
             smoother.reset(target);
@@ -366,20 +491,18 @@ impl Engine {
         }
     }
 
-    /// True when the window or overlap asked for differs from the one running; it takes effect in
-    /// the next engine (see the module notes).
+    /// True when the layout asked for differs from the one running; it takes effect in the next
+    /// engine (see the module notes).
     pub fn layout_pending(&self) -> bool {
-        let wanted = (
-            ParamId::SpecWindow.option(self.values[ParamId::SpecWindow as usize]),
-            ParamId::SpecOverlap.option(self.values[ParamId::SpecOverlap as usize]),
-        );
-        wanted != (self.stft.window(), self.stft.overlap())
+        Layout::from_values(|id| self.values[id as usize]) != self.config.layout
     }
 
     /// Clears all signal state (filter histories, STFT, delays), keeping settings and taps.
     pub fn reset(&mut self) {
         self.fir.reset();
         self.stft.reset();
+        self.reorder.reset();
+        self.retire_spent_order();
         self.frame_ops.reset();
         self.dry_delay.reset();
         self.processed = 0;
@@ -399,6 +522,18 @@ impl Engine {
             .store(self.fir.kernel().len() as u32, Ordering::Relaxed);
         s.dropped_jobs
             .store(self.worker.dropped_jobs(), Ordering::Relaxed);
+        s.reorder_frames
+            .store(self.reorder.frames() as u32, Ordering::Relaxed);
+        s.order_misses
+            .store(self.reorder.misses(), Ordering::Relaxed);
+        s.capturing
+            .store(self.reorder.is_frozen(), Ordering::Relaxed);
+    }
+
+    fn retire_spent_order(&mut self) {
+        if let Some(spent) = self.reorder.take_spent() {
+            self.worker.retire(spent);
+        }
     }
 
     /// What the learner is asked to do now.
@@ -448,6 +583,16 @@ impl Engine {
                 }
             }
         }
+        if let Some(request) = self.reorder.take_request() {
+            let job = EngineJob::Order {
+                request,
+                shared: self.shared.clone(),
+                seconds_per_frame: self.hop() as f32 / self.config.sample_rate,
+            };
+            if let Err(EngineJob::Order { request, .. }) = self.worker.submit(job) {
+                self.reorder.refused(request);
+            }
+        }
         self.install_results();
     }
 
@@ -469,6 +614,12 @@ impl Engine {
                     // Fast-updating modes fade over their own interval.
                     let interval = self.learn_interval().unwrap_or(u64::MAX) as usize;
                     (kernel, default_fade.min(interval))
+                }
+                Some(EngineResult::Order(result)) => {
+                    if let Some(spent) = self.reorder.receive(result) {
+                        self.worker.retire(spent);
+                    }
+                    continue;
                 }
                 None => continue,
             };
@@ -513,6 +664,7 @@ impl Engine {
             // host's block size.
             let n = (len - start).min(CHUNK - (self.processed % CHUNK as u64) as usize);
             self.process_chunk(&mut main[..channels], reference, start, n);
+            self.retire_spent_order();
             start += n;
         }
         if let Some(old) = self.fir.take_faded_out() {
@@ -592,11 +744,12 @@ impl Engine {
                 wet_io[ch][i] = kept + listen[i] * (d - 2.0 * kept);
             }
         }
-        let ops = &mut self.frame_ops;
-        self.stft
-            .process(&mut wet_io[..channels], |frame| ops.apply(frame));
-        self.dry_delay
-            .process(&mut dry_io[..channels], self.stft.latency());
+        let (reorder, ops) = (&mut self.reorder, &mut self.frame_ops);
+        self.stft.process(&mut wet_io[..channels], |frame| {
+            reorder.apply(frame);
+            ops.apply(frame);
+        });
+        self.dry_delay.process(&mut dry_io[..channels]);
 
         for ch in 0..channels {
             let out = &mut main[ch][start..start + n];

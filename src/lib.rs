@@ -22,8 +22,8 @@ pub mod reorder;
 pub mod taps_file;
 pub mod worker;
 
-use engine::{Engine, EngineConfig, EngineShared};
-use param_spec::{ParamId, ALL_PARAMS};
+use engine::{Engine, EngineConfig, EngineShared, Layout};
+use param_spec::ALL_PARAMS;
 use params::PluginParams;
 use worker::Executor;
 
@@ -113,10 +113,8 @@ impl Plugin for Phasewright {
         let channels = audio_io_layout
             .main_output_channels
             .map_or(2, |c| c.get() as usize);
-        let config = EngineConfig::new(buffer_config.sample_rate, channels, executor).with_layout(
-            self.params.get(ParamId::SpecWindow).plain(),
-            self.params.get(ParamId::SpecOverlap).plain(),
-        );
+        let config = EngineConfig::new(buffer_config.sample_rate, channels, executor)
+            .with_layout(Layout::from_values(|id| self.params.get(id).plain()));
         // Drop the previous engine (and join its worker) before starting the next.
         self.engine = None;
         let mut engine = match Engine::new(config, self.params.shared.clone()) {
@@ -155,7 +153,7 @@ impl Plugin for Phasewright {
         }
         let reference = aux.inputs.first().map(|b| b.as_slice_immutable());
         engine.process(buffer.as_slice(), reference);
-        // A new window size changes the latency, which needs a new activation.
+        // A new layout changes the latency or the memory, which needs a new activation.
         if engine.layout_pending() && !self.restart_requested {
             self.restart_requested = true;
             context.request_restart();

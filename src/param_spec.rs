@@ -22,9 +22,15 @@ pub enum ParamKind {
     Named {
         names: &'static [&'static str],
     },
-    /// A whole number from 0 to `max` (seeds).
+    /// A whole number from `min` to `max` (seeds, counts).
     Integer {
+        min: u32,
         max: u32,
+    },
+    /// A duration in seconds.
+    Seconds {
+        min: f32,
+        max: f32,
     },
 }
 
@@ -56,11 +62,18 @@ pub enum ParamId {
     SpecReverse,
     SpecCheckerboard,
     SpecSeed,
+    ReorderMode,
+    ReorderOrder,
+    ReorderLength,
+    ReorderCapture,
+    ReorderWeighting,
+    ReorderPerplexity,
+    ReorderNeighbours,
     OutMix,
     OutGain,
 }
 
-pub const PARAM_COUNT: usize = 16;
+pub const PARAM_COUNT: usize = 23;
 
 /// What the spectral stage does to each frame's phase; the `spec_phase` names, in order.
 pub const PHASE_MODES: [&str; 4] = ["Keep", "Zero", "Conjugate", "Random"];
@@ -70,6 +83,15 @@ pub const LEARN_TAPS: [usize; 9] = [16, 32, 64, 81, 128, 256, 512, 1024, 2048];
 
 /// Where the denoiser's taps come from; the `denoise_mode` names, in order.
 pub const LEARN_MODES: [&str; 4] = ["File", "Reference", "Noise profile", "Adaptive"];
+
+/// How the frame memory is used; the `reorder_mode` names, in order.
+pub const REORDER_MODES: [&str; 3] = ["Off", "Segment", "Capture"];
+
+/// The order frames of the memory play in; the `reorder_order` names, in order.
+pub const FRAME_ORDERS: [&str; 5] = ["Reverse", "Random", "PCA", "t-SNE", "Walk"];
+
+/// Feature weightings of the similarity orders; the `reorder_weighting` names, in order.
+pub const WEIGHTINGS: [&str; 4] = ["None", "Volume", "Log-freq", "Both"];
 
 pub const PARAMS: [ParamSpec; PARAM_COUNT] = [
     ParamSpec {
@@ -177,8 +199,65 @@ pub const PARAMS: [ParamSpec; PARAM_COUNT] = [
     ParamSpec {
         id: "spec_seed",
         name: "Seed",
-        kind: ParamKind::Integer { max: 65535 },
+        kind: ParamKind::Integer { min: 0, max: 65535 },
         default: 0.0,
+        automatable: true,
+    },
+    // Segment mode adds latency that depends on the length, so mode and length wait for the
+    // host to re-activate the plugin, like the STFT layout.
+    ParamSpec {
+        id: "reorder_mode",
+        name: "Reorder Mode",
+        kind: ParamKind::Named {
+            names: &REORDER_MODES,
+        },
+        default: 0.0,
+        automatable: false,
+    },
+    // Takes effect at the next segment, or for the next capture.
+    ParamSpec {
+        id: "reorder_order",
+        name: "Frame Order",
+        kind: ParamKind::Named {
+            names: &FRAME_ORDERS,
+        },
+        default: 2.0, // PCA
+        automatable: true,
+    },
+    ParamSpec {
+        id: "reorder_length",
+        name: "Reorder Length",
+        kind: ParamKind::Seconds { min: 0.1, max: 8.0 },
+        default: 1.0,
+        automatable: false,
+    },
+    // Automatable so that a project can freeze a texture where it wants one.
+    ParamSpec {
+        id: "reorder_capture",
+        name: "Capture",
+        kind: ParamKind::Toggle,
+        default: 0.0,
+        automatable: true,
+    },
+    ParamSpec {
+        id: "reorder_weighting",
+        name: "Feature Weighting",
+        kind: ParamKind::Named { names: &WEIGHTINGS },
+        default: 0.0,
+        automatable: true,
+    },
+    ParamSpec {
+        id: "reorder_perplexity",
+        name: "t-SNE Perplexity",
+        kind: ParamKind::Integer { min: 2, max: 100 },
+        default: 30.0,
+        automatable: true,
+    },
+    ParamSpec {
+        id: "reorder_neighbours",
+        name: "Walk Neighbours",
+        kind: ParamKind::Integer { min: 1, max: 32 },
+        default: 5.0,
         automatable: true,
     },
     ParamSpec {
@@ -215,6 +294,13 @@ pub const ALL_PARAMS: [ParamId; PARAM_COUNT] = [
     ParamId::SpecReverse,
     ParamId::SpecCheckerboard,
     ParamId::SpecSeed,
+    ParamId::ReorderMode,
+    ParamId::ReorderOrder,
+    ParamId::ReorderLength,
+    ParamId::ReorderCapture,
+    ParamId::ReorderWeighting,
+    ParamId::ReorderPerplexity,
+    ParamId::ReorderNeighbours,
     ParamId::OutMix,
     ParamId::OutGain,
 ];
@@ -240,6 +326,15 @@ impl ParamId {
     }
 }
 
+/// A name lower-cased with everything but letters and digits removed, so `noise_profile`,
+/// `Noise profile` and `tsne` / `t-SNE` match.
+fn letters(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
 impl ParamSpec {
     /// Reads a user's value: a number in the parameter's own unit, `on`/`off` for toggles, or an
     /// option such as `2048` for choices. Errors say what is allowed.
@@ -258,19 +353,17 @@ impl ParamSpec {
                 .ok_or_else(|| format!("{}: expected one of {options:?}, got '{text}'", self.id)),
             ParamKind::Named { names } => names
                 .iter()
-                .position(|n| {
-                    text.eq_ignore_ascii_case(n) || text.eq_ignore_ascii_case(&n.replace(' ', "_"))
-                })
+                .position(|n| letters(n) == letters(text))
                 .map(|i| i as f32)
                 .ok_or_else(|| format!("{}: expected one of {names:?}, got '{text}'", self.id)),
-            ParamKind::Integer { max } => text
+            ParamKind::Integer { min, max } => text
                 .parse::<u32>()
                 .ok()
-                .filter(|v| *v <= max)
+                .filter(|v| (min..=max).contains(v))
                 .map(|v| v as f32)
                 .ok_or_else(|| {
                     format!(
-                        "{}: expected a whole number 0 to {max}, got '{text}'",
+                        "{}: expected a whole number {min} to {max}, got '{text}'",
                         self.id
                     )
                 }),
@@ -296,11 +389,11 @@ impl ParamSpec {
     /// Smallest and largest plain value.
     pub fn range(&self) -> (f32, f32) {
         match self.kind {
-            ParamKind::Decibels { min, max } => (min, max),
+            ParamKind::Decibels { min, max } | ParamKind::Seconds { min, max } => (min, max),
             ParamKind::Fraction | ParamKind::Toggle => (0.0, 1.0),
             ParamKind::Choice { options } => (0.0, (options.len() - 1) as f32),
             ParamKind::Named { names } => (0.0, (names.len() - 1) as f32),
-            ParamKind::Integer { max } => (0.0, max as f32),
+            ParamKind::Integer { min, max } => (min as f32, max as f32),
         }
     }
 
@@ -315,6 +408,9 @@ impl ParamSpec {
         let fields = match self.kind {
             ParamKind::Decibels { .. } => {
                 serde_json::json!({"type": "float", "unit": "dB", "min": lo, "max": hi, "default": self.default})
+            }
+            ParamKind::Seconds { .. } => {
+                serde_json::json!({"type": "float", "unit": "s", "min": lo, "max": hi, "default": self.default})
             }
             ParamKind::Fraction => {
                 serde_json::json!({"type": "float", "unit": "fraction", "min": lo, "max": hi, "default": self.default})
@@ -368,5 +464,9 @@ mod tests {
         assert_eq!(ParamId::SpecSeed.spec().parse("42"), Ok(42.0));
         assert!(ParamId::SpecSeed.spec().parse("4.5").is_err());
         assert!(ParamId::SpecSeed.spec().parse("70000").is_err());
+        assert_eq!(ParamId::ReorderOrder.spec().parse("tsne"), Ok(3.0));
+        assert_eq!(ParamId::ReorderWeighting.spec().parse("logfreq"), Ok(2.0));
+        assert_eq!(ParamId::ReorderLength.spec().parse("2.5"), Ok(2.5));
+        assert!(ParamId::ReorderNeighbours.spec().parse("0").is_err());
     }
 }

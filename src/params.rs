@@ -58,14 +58,28 @@ impl HostParam {
                 choice(spec, options.len(), move |i| options[i].to_string())
             }
             ParamKind::Named { names } => choice(spec, names.len(), move |i| names[i].to_string()),
-            ParamKind::Integer { max } => HostParam::Choice(IntParam::new(
+            ParamKind::Integer { min, max } => HostParam::Choice(IntParam::new(
                 spec.name,
                 spec.default as i32,
                 IntRange::Linear {
-                    min: 0,
+                    min: min as i32,
                     max: max as i32,
                 },
             )),
+            ParamKind::Seconds { min, max } => HostParam::Float(
+                FloatParam::new(
+                    spec.name,
+                    spec.default,
+                    FloatRange::Skewed {
+                        min,
+                        max,
+                        factor: FloatRange::skew_factor(-1.0),
+                    },
+                )
+                .with_unit(" s")
+                .with_step_size(0.01)
+                .with_value_to_string(formatters::v2s_f32_rounded(2)),
+            ),
         };
         if spec.automatable {
             param

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::engine::{Engine, EngineConfig, EngineShared};
+use crate::engine::{Engine, EngineConfig, EngineShared, Layout};
 use crate::io::Audio;
 use crate::param_spec::{ParamId, ParamKind};
 use crate::taps_file::TapsFile;
@@ -166,7 +166,7 @@ pub fn render(
         permit: |job| job(),
     };
     let config = EngineConfig::new(input.sample_rate as f32, channels, offline)
-        .with_layout(setting(ParamId::SpecWindow), setting(ParamId::SpecOverlap));
+        .with_layout(Layout::from_values(setting));
     let mut engine = Engine::new(config, shared.clone())?;
     for &(id, value) in &options.settings {
         engine.set(id, value);

@@ -162,6 +162,36 @@ pub fn embedding_2d(
     }
 }
 
+/// The order to play frames of these features in, and their 1-D embedding (empty for the walk,
+/// whose order is a whole pass: `frames` steps).
+pub fn order_frames(features: &[Vec<f64>], settings: &ReorderSettings) -> (Vec<usize>, Vec<f64>) {
+    let tsne = TsneSettings {
+        perplexity: settings.perplexity,
+        seed: settings.seed,
+        ..Default::default()
+    };
+    match settings.embedding {
+        Embedding::Pca => {
+            let e = pca_1d(features);
+            (argsort(&e), e)
+        }
+        Embedding::Tsne => {
+            let e = tsne_1d(features, &tsne);
+            (argsort(&e), e)
+        }
+        Embedding::Walk => {
+            let walk = neighbour_walk(
+                features,
+                settings.neighbours,
+                settings.memory,
+                settings.seed,
+                features.len(),
+            );
+            (walk, Vec::new())
+        }
+    }
+}
+
 /// Reorders the frames of `signal` by similarity.
 pub fn reorder(
     signal: &[f32],
@@ -173,31 +203,7 @@ pub fn reorder(
     }
     let frames = stft(signal, settings)?;
     let features = mel_db_features(&frames, sample_rate, N_MELS, settings.weighting);
-    let (order, embedding) = match settings.embedding {
-        Embedding::Pca => {
-            let e = pca_1d(&features);
-            (argsort(&e), e)
-        }
-        Embedding::Tsne => {
-            let tsne = TsneSettings {
-                perplexity: settings.perplexity,
-                seed: settings.seed,
-                ..Default::default()
-            };
-            let e = tsne_1d(&features, &tsne);
-            (argsort(&e), e)
-        }
-        Embedding::Walk => {
-            let walk = neighbour_walk(
-                &features,
-                settings.neighbours,
-                settings.memory,
-                settings.seed,
-                frames.len(),
-            );
-            (walk, Vec::new())
-        }
-    };
+    let (order, embedding) = order_frames(&features, settings);
     let played: Vec<Vec<Complex32>> = order.iter().map(|i| frames[*i].clone()).collect();
     Ok(Reordered {
         audio: istft(&played, settings, signal.len()),

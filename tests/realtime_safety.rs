@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::{relative_error_db, stereo_excerpt};
 use nice_assert_no_alloc::assert_no_alloc;
 use phasewright::demo::lowpass_taps;
-use phasewright::engine::{Engine, EngineConfig, EngineShared};
+use phasewright::engine::{Engine, EngineConfig, EngineShared, Layout};
 use phasewright::param_spec::ParamId;
 use phasewright::worker::Executor;
 
@@ -161,6 +161,56 @@ fn learning_in_every_mode_never_allocates_while_learned_taps_swap_in() {
         assert_eq!(learned.metadata["method"], name);
         assert!(shared.learn.solves.load(Ordering::Relaxed) >= 2, "{name}");
         assert!(chans.iter().flatten().all(|x| x.is_finite()), "{name}");
+    }
+}
+
+#[test]
+fn reordering_never_allocates_in_segment_and_capture_modes_with_every_order() {
+    let (rate, music) = stereo_excerpt("music/trumpet.wav", 4.0);
+    let frames = music[0].len();
+    for mode in [1.0, 2.0] {
+        let layout = Layout::from_values(|id| match id {
+            ParamId::ReorderMode => mode,
+            ParamId::ReorderLength => 0.3,
+            _ => id.spec().default,
+        });
+        let shared = Arc::new(EngineShared::default());
+        let config = EngineConfig::new(rate as f32, 2, Executor::Thread).with_layout(layout);
+        let mut engine = Engine::new(config, shared.clone()).unwrap();
+        let mut chans = music.clone();
+        let (mut pos, mut k) = (0, 0);
+        while pos < frames {
+            let n = BLOCKS[k % BLOCKS.len()].min(frames - pos);
+            assert_no_alloc(|| {
+                // Every order in turn (similarity orders twice as long), capture on and off,
+                // and the feature settings moving.
+                engine.set(ParamId::ReorderOrder, ((k / 15) % 5) as f32);
+                engine.set(ParamId::ReorderCapture, ((k / 12) % 2) as f32);
+                engine.set(ParamId::ReorderWeighting, ((k / 40) % 4) as f32);
+                engine.set(ParamId::ReorderPerplexity, (5 + k % 30) as f32);
+                engine.set(ParamId::ReorderNeighbours, (1 + k % 8) as f32);
+                engine.set(ParamId::SpecSeed, (k / 50) as f32);
+                engine.set(ParamId::SpecPhase, ((k / 35) % 4) as f32);
+            });
+            guarded_block(&mut engine, &mut chans, &music, pos, n);
+            pos += n;
+            k += 1;
+            if k % 8 == 0 {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        let orders = shared
+            .embedding
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map_or(0, |v| v.serial);
+        let misses = shared.status.order_misses.load(Ordering::Relaxed);
+        eprintln!("mode {mode}: {orders} similarity orders, {misses} misses");
+        assert!(orders >= 2, "mode {mode}: {orders} orders came back");
+        assert!(chans.iter().flatten().all(|x| x.is_finite()), "mode {mode}");
+        let energy: f32 = chans[0][engine.latency()..].iter().map(|x| x * x).sum();
+        assert!(energy > 1.0, "mode {mode}: {energy}");
     }
 }
 

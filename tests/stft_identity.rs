@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use common::{load, relative_error_db};
 use phasewright::dsp::stft::{OVERLAPS, WINDOW_SIZES};
-use phasewright::engine::{Engine, EngineConfig, EngineShared};
+use phasewright::engine::{Engine, EngineConfig, EngineShared, Layout};
 use phasewright::worker::Executor;
 
 #[test]
@@ -27,7 +27,11 @@ fn every_window_and_overlap_reconstructs_the_input_below_minus_100_db() {
                 1,
                 Executor::Inline { permit: |f| f() },
             )
-            .with_layout(w as f32, o as f32);
+            .with_layout(Layout {
+                window,
+                overlap,
+                ..Layout::default()
+            });
             let mut engine = Engine::new(config, Arc::new(EngineShared::default())).unwrap();
             assert_eq!(engine.latency(), window);
             let mut output = input.clone();

@@ -3,6 +3,7 @@
 pub mod denormal;
 pub mod fir;
 pub mod frame_ops;
+pub mod reorder;
 pub mod smoother;
 pub mod stft;
 pub mod window;

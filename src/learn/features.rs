@@ -23,6 +23,16 @@ pub enum Weighting {
 }
 
 impl Weighting {
+    /// The weighting of a `reorder_weighting` plain value.
+    pub fn from_index(index: usize) -> Self {
+        match index {
+            1 => Weighting::Volume,
+            2 => Weighting::Logfreq,
+            3 => Weighting::Both,
+            _ => Weighting::None,
+        }
+    }
+
     fn volume(self) -> bool {
         matches!(self, Weighting::Volume | Weighting::Both)
     }
@@ -94,7 +104,7 @@ pub fn mel_db_features(
     };
     let n_fft = 2 * (first.len() - 1);
     let bank = mel_filterbank(sample_rate, n_fft, n_mels);
-    let mut mel: Vec<Vec<f64>> = frames
+    let mel: Vec<Vec<f64>> = frames
         .iter()
         .map(|spectrum| {
             bank.iter()
@@ -108,6 +118,13 @@ pub fn mel_db_features(
                 .collect()
         })
         .collect();
+    mel_db(mel, weighting)
+}
+
+/// The dB features of power mel spectra (rows: frames): volume weighting, `amplitude_to_db`
+/// with its 80 dB floor under the maximum, log-frequency weighting.
+pub fn mel_db(mut mel: Vec<Vec<f64>>, weighting: Weighting) -> Vec<Vec<f64>> {
+    let n_mels = mel.first().map_or(0, |row| row.len());
     if weighting.volume() {
         for j in 0..n_mels {
             let total: f64 = mel.iter().map(|row| row[j]).sum();
@@ -132,6 +149,42 @@ pub fn mel_db_features(
         }
     }
     db
+}
+
+/// The mel filterbank with each triangle stored from its first to its last non-zero bin, for
+/// the audio thread: one frame costs about two multiplications per bin.
+pub struct MelBank {
+    bands: Vec<(usize, Vec<f32>)>,
+}
+
+impl MelBank {
+    /// Allocates: not for the audio thread.
+    pub fn new(sample_rate: f64, n_fft: usize, n_mels: usize) -> Self {
+        let bands = mel_filterbank(sample_rate, n_fft, n_mels)
+            .into_iter()
+            .map(|filter| {
+                let first = filter.iter().position(|w| *w > 0.0).unwrap_or(0);
+                let last = filter.iter().rposition(|w| *w > 0.0).unwrap_or(0);
+                let weights = filter[first..=last.max(first)]
+                    .iter()
+                    .map(|w| *w as f32)
+                    .collect();
+                (first, weights)
+            })
+            .collect();
+        Self { bands }
+    }
+
+    /// The power mel spectrum of a power spectrum, into `out` (one value per band).
+    pub fn apply(&self, power: &[f32], out: &mut [f32]) {
+        for ((first, weights), o) in self.bands.iter().zip(out) {
+            *o = weights
+                .iter()
+                .zip(&power[*first..])
+                .map(|(w, p)| w * p)
+                .sum();
+        }
+    }
 }
 
 #[cfg(test)]
@@ -179,5 +232,19 @@ mod tests {
         let w = mel_db_features(&[loud, silent], 44100.0, 128, Weighting::Logfreq);
         assert!((w[0][0] / f[0][0] - 128f64.ln()).abs() < 1e-9);
         assert_eq!(w[0][127], 0.0);
+    }
+
+    #[test]
+    fn the_compact_bank_gives_the_dense_bank_s_mel_spectrum() {
+        let (rate, n_fft) = (48000.0, 2048);
+        let power: Vec<f32> = (0..n_fft / 2 + 1)
+            .map(|k| 1.0 + (k as f32 * 0.37).sin().abs())
+            .collect();
+        let mut compact = vec![0.0f32; 128];
+        MelBank::new(rate, n_fft, 128).apply(&power, &mut compact);
+        for (filter, c) in mel_filterbank(rate, n_fft, 128).iter().zip(&compact) {
+            let dense: f64 = filter.iter().zip(&power).map(|(w, p)| w * *p as f64).sum();
+            assert!((dense - *c as f64).abs() <= 1e-5 * dense, "{dense} vs {c}");
+        }
     }
 }

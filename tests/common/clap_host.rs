@@ -165,6 +165,8 @@ pub struct ParamChange {
 pub fn clap_value(id: ParamId, plain: f32) -> f64 {
     match id.spec().kind {
         ParamKind::Decibels { min, max } => ((plain - min) / (max - min)) as f64,
+        // Skewed with factor 0.5 (`FloatRange::skew_factor(-1.0)`).
+        ParamKind::Seconds { min, max } => (((plain - min) / (max - min)) as f64).sqrt(),
         _ => plain as f64,
     }
 }

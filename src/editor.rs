@@ -1,5 +1,6 @@
 //! The egui editor: every parameter, the denoiser's current magnitude response and learning
-//! progress, the latency, the loaded taps and the engine's counters.
+//! progress, the frames of the last similarity order as points, the latency, the loaded taps and
+//! the engine's counters.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -9,8 +10,9 @@ use nice_plug_egui::{
     create_egui_editor, EguiEditor, EguiNiceSettings, NiceEguiApp, RepaintNotifier,
 };
 
+use crate::dsp::reorder::FrameOrder;
 use crate::learn::live::LearnMode;
-use crate::param_spec::{ParamId, ALL_PARAMS, LEARN_MODES};
+use crate::param_spec::{ParamId, ALL_PARAMS, LEARN_MODES, REORDER_MODES};
 use crate::params::{HostParam, PluginParams};
 use crate::plot::magnitude_response_db;
 use crate::taps_file::TapsFile;
@@ -63,17 +65,23 @@ impl NiceEguiApp for EditorApp {
         let setter = gui.param_setter();
         ui.heading("Phasewright");
         ui.separator();
-        // Two columns: bypass and the denoiser; the spectral stage and the output.
-        let left = |id: &ParamId| {
+        // Three columns: bypass, the denoiser and the output; the spectral stage; reordering.
+        let column = |id: &ParamId| {
             let name = id.spec().id;
-            name == "bypass" || name.starts_with("denoise")
+            if name.starts_with("spec") {
+                1
+            } else if name.starts_with("reorder") {
+                2
+            } else {
+                0
+            }
         };
-        ui.columns(2, |columns| {
+        ui.columns(3, |columns| {
             for (c, ui) in columns.iter_mut().enumerate() {
                 egui::Grid::new(("params", c))
                     .num_columns(2)
                     .show(ui, |ui| {
-                        for id in ALL_PARAMS.iter().filter(|id| left(id) == (c == 0)) {
+                        for id in ALL_PARAMS.iter().filter(|id| column(id) == c) {
                             ui.label(id.spec().name);
                             match self.params.get(*id) {
                                 HostParam::Float(p) => ui.add(ParamSlider::for_param(p, &setter)),
@@ -86,8 +94,11 @@ impl NiceEguiApp for EditorApp {
             }
         });
         ui.separator();
-        self.response_plot(ui);
-        self.learn_progress(ui);
+        ui.columns(2, |columns| {
+            self.response_plot(&mut columns[0]);
+            self.learn_progress(&mut columns[0]);
+            self.embedding_plot(&mut columns[1]);
+        });
         ui.separator();
         let shared = &self.params.shared;
         let status = &shared.status;
@@ -100,7 +111,7 @@ impl NiceEguiApp for EditorApp {
         if status.layout_pending.load(Ordering::Relaxed) {
             ui.colored_label(
                 ORANGE,
-                "The new STFT window/overlap applies when the host restarts the plugin.",
+                "The new STFT layout or reorder mode/length applies when the host restarts the plugin.",
             );
         }
         let peak = status.reference_peak.load(Ordering::Relaxed);
@@ -233,6 +244,82 @@ impl EditorApp {
             points,
             egui::Stroke::new(1.5, egui::Color32::from_rgb(120, 200, 255)),
         ));
+    }
+
+    /// The frames of the last similarity order: each at its 1-D coordinate (across) and its time
+    /// in the memory (down), coloured by time as `plot-embedding` colours them; then what the
+    /// reorder stage is doing and how many orders came too late.
+    fn embedding_plot(&self, ui: &mut egui::Ui) {
+        let shared = &self.params.shared;
+        let status = &shared.status;
+        let view = shared.embedding.lock().ok();
+        let view = view.as_ref().and_then(|v| v.as_ref());
+        ui.label(match view {
+            Some(v) => {
+                let name = match v.order {
+                    FrameOrder::Tsne => "t-SNE",
+                    FrameOrder::Walk => "walk",
+                    _ => "PCA",
+                };
+                format!(
+                    "Frame order: {name} of {} frames ({:.2} s)",
+                    v.coords.len(),
+                    v.coords.len() as f32 * v.seconds_per_frame
+                )
+            }
+            None => "Frame order: no similarity order yet".into(),
+        });
+        let width = ui.available_width().min(600.0);
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(width, 130.0), egui::Sense::hover());
+        let painter = ui.painter_at(rect);
+        painter.rect_filled(rect, 2.0, egui::Color32::from_gray(24));
+        let font = egui::FontId::proportional(10.0);
+        let text = egui::Color32::from_gray(150);
+        if let Some(v) = view.filter(|v| !v.coords.is_empty()) {
+            let (lo, hi) = v
+                .coords
+                .iter()
+                .fold((f32::MAX, f32::MIN), |(a, b), c| (a.min(*c), b.max(*c)));
+            let span = (hi - lo).max(f32::EPSILON);
+            let last = (v.coords.len() - 1).max(1) as f32;
+            let inner = rect.shrink(6.0);
+            for (i, c) in v.coords.iter().enumerate() {
+                let t = i as f32 / last;
+                let pos = egui::pos2(
+                    inner.left() + inner.width() * (c - lo) / span,
+                    inner.top() + inner.height() * t,
+                );
+                let colour = egui::ecolor::Hsva::new(0.66 * (1.0 - t), 0.9, 0.95, 1.0);
+                painter.circle_filled(pos, 2.5, colour);
+            }
+            painter.text(
+                rect.left_bottom() + egui::vec2(3.0, -2.0),
+                egui::Align2::LEFT_BOTTOM,
+                "down: time (blue first), across: order",
+                font,
+                text,
+            );
+        }
+        let mode = self.params.get(ParamId::ReorderMode).plain() as usize;
+        let frames = status.reorder_frames.load(Ordering::Relaxed);
+        let mut line = format!(
+            "Reorder: {}",
+            REORDER_MODES[mode.min(REORDER_MODES.len() - 1)]
+        );
+        if frames > 0 {
+            line += &format!(", {frames} frames per memory");
+        }
+        if status.capturing.load(Ordering::Relaxed) {
+            line += ", capture playing";
+        }
+        ui.label(line);
+        let misses = status.order_misses.load(Ordering::Relaxed);
+        let label = format!("Orders not back in time: {misses}");
+        if misses > 0 {
+            ui.colored_label(ORANGE, label);
+        } else {
+            ui.label(label);
+        }
     }
 
     /// What the learn mode has gathered and what its last design expects.

@@ -37,7 +37,7 @@ pub struct Phasewright {
 impl Default for Phasewright {
     fn default() -> Self {
         let editor_state =
-            EguiEditorState::from_size(nice_plug::editor::dpi::LogicalSize::new(760.0, 640.0), 1.0);
+            EguiEditorState::from_size(nice_plug::editor::dpi::LogicalSize::new(980.0, 720.0), 1.0);
         Self {
             params: Arc::new(PluginParams::new(
                 Arc::new(EngineShared::default()),

@@ -1,7 +1,8 @@
 //! The editor as a user sees it: embedded by the CLAP test host in an X11 window (on `$DISPLAY`,
 //! or on an Xvfb server this test starts), left to render, then captured. The capture is saved as
 //! `target/editor-screenshot.png` for people to look at; the test checks that the editor drew its
-//! interface (text and widgets on the dark theme), not a blank or black window.
+//! interface (text and widgets on the dark theme, the learned filter's response, the frames of a
+//! captured memory's order), not a blank or black window.
 
 mod common;
 
@@ -70,7 +71,7 @@ fn the_editor_opens_and_draws_its_interface() {
     let display = Display::open();
     let (conn, screen_index) = x11rb::connect(Some(&display.name)).expect("connect to X");
     let screen = &conn.setup().roots[screen_index];
-    let (width, height) = (760u16, 640u16);
+    let (width, height) = (980u16, 720u16);
     let window = conn.generate_id().unwrap();
     conn.create_window(
         screen.root_depth,
@@ -91,10 +92,15 @@ fn the_editor_opens_and_draws_its_interface() {
     conn.map_window(window).unwrap();
     conn.flush().unwrap();
 
-    // Something learned to show: two seconds of noisy speech in adaptive mode.
+    // Something learned to show: two seconds of noisy speech in adaptive mode, the second of
+    // them captured and ordered by PCA (Capture mode needs a restart, as a host does it).
     let mut plugin = LoadedPlugin::new();
     plugin.set_render_mode(true);
     let (rate, speech) = stereo_excerpt("speech/espeak_00_en.wav", 2.0);
+    plugin.activate(rate as f64, 512);
+    let capture_mode = [change(&mut plugin, 0, ParamId::ReorderMode, 2.0)];
+    plugin.process(&[vec![0.0; 64], vec![0.0; 64]], None, 64, &capture_mode);
+    assert!(plugin.take_restart_request());
     plugin.activate(rate as f64, 512);
     let mut seed = 1u32;
     let noisy: Vec<Vec<f32>> = speech
@@ -108,8 +114,11 @@ fn the_editor_opens_and_draws_its_interface() {
                 .collect()
         })
         .collect();
-    let adaptive = [change(&mut plugin, 0, ParamId::DenoiseMode, 3.0)];
-    plugin.process(&noisy, None, 512, &adaptive);
+    let events = [
+        change(&mut plugin, 0, ParamId::DenoiseMode, 3.0),
+        change(&mut plugin, rate as usize, ParamId::ReorderCapture, 1.0),
+    ];
+    plugin.process(&noisy, None, 512, &events);
     let threads_before = thread_count();
     let size = plugin.open_editor(window);
     assert_eq!((size.width, size.height), (width as u32, height as u32));
@@ -170,6 +179,12 @@ fn the_editor_opens_and_draws_its_interface() {
         .filter(|p| p[2] > 200 && p[0] > 80 && p[0] < 160 && p[1] > 160)
         .count();
     assert!(curve > 300, "response curve pixels: {curve}");
+    // ... the captured frames are points coloured by time (green the middle, red the end) ...
+    let points = rgb
+        .chunks_exact(3)
+        .filter(|p| (p[1] > 180 && p[0] < 140 || p[0] > 200 && p[1] < 110) && p[2] < 110)
+        .count();
+    assert!(points > 150, "green and red embedding points: {points} pixels");
     // ... and light text and widgets stand on it.
     assert!(
         bright > 0.01 && bright < 0.35,

@@ -1,6 +1,7 @@
-//! Cost of the whole chain (denoise FIR → STFT with or without frame operations → mix → gain) on 512-sample stereo blocks of real
-//! speech, as the audio callback runs it. Throughput is the block's stereo sample count, so the
-//! time per iteration divided by 1024 is the cost per sample.
+//! Cost of the whole chain (denoise FIR → STFT with or without frame operations and reordering →
+//! mix → gain) on 512-sample stereo blocks of real speech, as the audio callback runs it.
+//! Throughput is the block's stereo sample count, so the time per iteration divided by 1024 is the
+//! cost per sample. Similarity orders are computed by the worker thread, outside the callback.
 
 mod common;
 
@@ -8,6 +9,7 @@ use std::sync::Arc;
 
 use common::{speech, Blocks, BLOCK};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use phasewright::dsp::reorder::ReorderMode;
 use phasewright::engine::{Engine, EngineConfig, EngineShared, Layout};
 use phasewright::param_spec::ParamId;
 use phasewright::worker::Executor;
@@ -23,15 +25,21 @@ fn chain(c: &mut Criterion) {
         (ParamId::SpecReverse, 1.0),
         (ParamId::SpecCheckerboard, 1.0),
     ];
-    for (name, window, settings) in [
-        ("identity_window_2048_overlap_4", 2048, &[][..]),
-        ("identity_window_16384_overlap_4", 16384, &[][..]),
-        ("frame_ops_window_2048_overlap_4", 2048, &all_ops[..]),
+    // Capture mode with the capture playing: a frozen second looping in PCA order.
+    let capture = [(ParamId::ReorderOrder, 2.0), (ParamId::ReorderCapture, 1.0)];
+    let (off, segment, capture_mode) = (ReorderMode::Off, ReorderMode::Segment, ReorderMode::Capture);
+    for (name, window, reorder, settings) in [
+        ("identity_window_2048_overlap_4", 2048, off, &[][..]),
+        ("identity_window_16384_overlap_4", 16384, off, &[][..]),
+        ("frame_ops_window_2048_overlap_4", 2048, off, &all_ops[..]),
+        ("segment_pca_window_2048_overlap_4", 2048, segment, &[][..]),
+        ("capture_playing_window_2048_overlap_4", 2048, capture_mode, &capture[..]),
     ] {
         let layout = Layout {
             window,
             overlap: 4,
-            ..Layout::default()
+            reorder,
+            reorder_seconds: 1.0,
         };
         let config = EngineConfig::new(rate as f32, 2, Executor::Thread).with_layout(layout);
         let mut engine = Engine::new(config, Arc::new(EngineShared::default())).unwrap();

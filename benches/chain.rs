@@ -27,13 +27,19 @@ fn chain(c: &mut Criterion) {
     ];
     // Capture mode with the capture playing: a frozen second looping in PCA order.
     let capture = [(ParamId::ReorderOrder, 2.0), (ParamId::ReorderCapture, 1.0)];
-    let (off, segment, capture_mode) = (ReorderMode::Off, ReorderMode::Segment, ReorderMode::Capture);
+    let (off, segment, capture_mode) =
+        (ReorderMode::Off, ReorderMode::Segment, ReorderMode::Capture);
     for (name, window, reorder, settings) in [
         ("identity_window_2048_overlap_4", 2048, off, &[][..]),
         ("identity_window_16384_overlap_4", 16384, off, &[][..]),
         ("frame_ops_window_2048_overlap_4", 2048, off, &all_ops[..]),
         ("segment_pca_window_2048_overlap_4", 2048, segment, &[][..]),
-        ("capture_playing_window_2048_overlap_4", 2048, capture_mode, &capture[..]),
+        (
+            "capture_playing_window_2048_overlap_4",
+            2048,
+            capture_mode,
+            &capture[..],
+        ),
     ] {
         let layout = Layout {
             window,

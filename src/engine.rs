@@ -531,7 +531,7 @@ impl Engine {
     }
 
     fn retire_spent_order(&mut self) {
-        if let Some(spent) = self.reorder.take_spent() {
+        while let Some(spent) = self.reorder.take_spent() {
             self.worker.retire(spent);
         }
     }

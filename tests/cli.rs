@@ -28,6 +28,23 @@ fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// Renders `input` with `args` at blocks of 512 and of 100 into `dir`, checks the two files are
+/// the same bytes, and returns the path of one.
+fn render_twice_at_two_block_sizes(dir: &Path, input: &Path, args: &[&str]) -> std::path::PathBuf {
+    let outputs = ["512.wav", "100.wav"].map(|f| dir.join(f));
+    for (out, block) in outputs.iter().zip(["512", "100"]) {
+        let mut all = vec!["render", path(input), "-o", path(out), "--block", block];
+        all.extend_from_slice(args);
+        ok(&phasewright(&all));
+    }
+    assert_eq!(
+        std::fs::read(&outputs[0]).unwrap(),
+        std::fs::read(&outputs[1]).unwrap(),
+        "block size changes nothing offline"
+    );
+    outputs[0].clone()
+}
+
 #[test]
 fn render_is_bit_identical_run_to_run_and_keeps_length_and_format() {
     let dir = tempfile::tempdir().unwrap();
@@ -269,29 +286,19 @@ fn render_learns_a_noise_profile_from_automation_and_repeats_whatever_the_block_
         r#"[{"id": "denoise_learn", "points": [[0, 1], [0.299, 1], [0.3, 0]]}]"#,
     )
     .unwrap();
-    let outputs = ["512.wav", "100.wav"].map(|f| dir.path().join(f));
-    for (out, block) in outputs.iter().zip(["512", "100"]) {
-        ok(&phasewright(&[
-            "render",
-            path(&noisy),
-            "-o",
-            path(out),
+    let output = render_twice_at_two_block_sizes(
+        dir.path(),
+        &noisy,
+        &[
             "--set",
             "denoise_mode=noise_profile",
             "--set",
             "denoise_taps=128",
             "--automation",
             path(&automation),
-            "--block",
-            block,
-        ]));
-    }
-    assert_eq!(
-        std::fs::read(&outputs[0]).unwrap(),
-        std::fs::read(&outputs[1]).unwrap(),
-        "block size changes nothing offline"
+        ],
     );
-    let cleaned = read_wav(&outputs[0]).unwrap().channels[0].clone();
+    let cleaned = read_wav(&output).unwrap().channels[0].clone();
     let from = 48000;
     let gain = relative_error_db(&cleaned[from..], &mix.clean[from..])
         - relative_error_db(&mix.noisy[from..], &mix.clean[from..]);
@@ -299,4 +306,47 @@ fn render_learns_a_noise_profile_from_automation_and_repeats_whatever_the_block_
         gain < -2.0,
         "error to the clean speech changed by {gain:.2} dB"
     );
+}
+
+#[test]
+fn render_captures_and_loops_from_automation_and_repeats_whatever_the_block_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = data("music/violin.wav");
+    let automation = dir.path().join("capture.json");
+    std::fs::write(
+        &automation,
+        r#"[{"id": "reorder_capture", "points": [[0, 0], [2.0, 0], [2.001, 1], [5.0, 1], [5.001, 0]]}]"#,
+    )
+    .unwrap();
+    let output = render_twice_at_two_block_sizes(
+        dir.path(),
+        &input,
+        &[
+            "--set",
+            "reorder_mode=capture",
+            "--set",
+            "reorder_order=walk",
+            "--set",
+            "reorder_length=0.5",
+            "--automation",
+            path(&automation),
+            "--format",
+            "f32",
+        ],
+    );
+    let (original, rendered) = (load("music/violin.wav"), read_wav(&output).unwrap());
+    let (x, y) = (&original.channels[0], &rendered.channels[0]);
+    let rate = original.sample_rate as usize;
+    // Latency compensated: untouched before the capture, a loop of 0.5 s (rounded to whole
+    // 512-sample hops) during it, the input again well after it.
+    assert!(relative_error_db(&y[..rate * 19 / 10], &x[..rate * 19 / 10]) < -100.0);
+    let period = (0.5 * rate as f32 / 512.0).round() as usize * 512;
+    let during = 3 * rate;
+    let loop_db = relative_error_db(
+        &y[during + period..during + 2 * period],
+        &y[during..during + period],
+    );
+    assert!(loop_db < -100.0, "{loop_db:.1} dB");
+    assert!(relative_error_db(&y[during..during + period], &x[during..during + period]) > -10.0);
+    assert!(relative_error_db(&y[6 * rate..], &x[6 * rate..]) < -100.0);
 }

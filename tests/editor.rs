@@ -184,7 +184,10 @@ fn the_editor_opens_and_draws_its_interface() {
         .chunks_exact(3)
         .filter(|p| (p[1] > 180 && p[0] < 140 || p[0] > 200 && p[1] < 110) && p[2] < 110)
         .count();
-    assert!(points > 150, "green and red embedding points: {points} pixels");
+    assert!(
+        points > 150,
+        "green and red embedding points: {points} pixels"
+    );
     // ... and light text and widgets stand on it.
     assert!(
         bright > 0.01 && bright < 0.35,

@@ -72,7 +72,7 @@ fn exposes_stereo_ports_a_reference_sidechain_and_every_parameter() {
         assert_eq!(desc.min, clap_value(id, lo), "{}", spec.id);
         assert!((desc.max - clap_value(id, hi)).abs() < 1e-6, "{}", spec.id);
         assert!(
-            (desc.default - clap_value(id, spec.default)).abs() < 1e-6,
+            (desc.default - clap_value(id, spec.default)).abs() < 1e-5,
             "{}",
             spec.id
         );

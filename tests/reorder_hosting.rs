@@ -25,7 +25,10 @@ fn configured(mode: f32, seconds: f32, offline: bool, block: usize) -> LoadedPlu
         change(&mut p, 0, ParamId::ReorderLength, seconds),
     ];
     p.process(&[vec![0.0; 64], vec![0.0; 64]], None, 64, &changes);
-    assert!(p.take_restart_request(), "a new reorder mode asks for a restart");
+    assert!(
+        p.take_restart_request(),
+        "a new reorder mode asks for a restart"
+    );
     p.activate(RATE as f64, block as u32);
     p
 }
@@ -154,13 +157,20 @@ fn a_capture_loops_exactly_in_each_order_and_lets_the_input_through_before_and_a
     ];
     for (order, name) in FRAME_ORDERS.iter().enumerate() {
         let mut a = configured(2.0, seconds, true, 512);
-        assert_eq!(a.latency() as usize, WINDOW, "{name}: capture adds no latency");
+        assert_eq!(
+            a.latency() as usize,
+            WINDOW,
+            "{name}: capture adds no latency"
+        );
         let out = render(&mut a, &input, 512, order, &capture);
         let mut b = configured(2.0, seconds, true, 333);
         assert_eq!(out, render(&mut b, &input, 333, order, &capture), "{name}");
 
         let delayed = |range: std::ops::Range<usize>| -> f64 {
-            relative_error_db(&out[0][range.start + WINDOW..range.end + WINDOW], &input[0][range])
+            relative_error_db(
+                &out[0][range.start + WINDOW..range.end + WINDOW],
+                &input[0][range],
+            )
         };
         let before = delayed(WINDOW..on - WINDOW);
         let after = delayed(off + 2 * WINDOW + RATE as usize / 10..input[0].len() - WINDOW);
@@ -172,13 +182,19 @@ fn a_capture_loops_exactly_in_each_order_and_lets_the_input_through_before_and_a
             &out[0][looped..looped + period],
         );
         eprintln!("{name:8}: before {before:.0} dB, after {after:.0} dB, loop {loop_db:.1} dB");
-        assert!(before < -100.0 && after < -100.0, "{name}: {before} / {after}");
+        assert!(
+            before < -100.0 && after < -100.0,
+            "{name}: {before} / {after}"
+        );
         if *name == "Random" {
             assert!(loop_db > -20.0, "{name}: {loop_db:.1} dB");
         } else {
             assert!(loop_db < -100.0, "{name}: {loop_db:.1} dB");
         }
-        let level = out[0][looped..looped + period].iter().map(|v| v * v).sum::<f32>();
+        let level = out[0][looped..looped + period]
+            .iter()
+            .map(|v| v * v)
+            .sum::<f32>();
         assert!(level > 1e-3, "{name}: the loop is silent");
     }
 }

@@ -204,7 +204,10 @@ pub struct ReorderStage {
     /// segment s's and s+1's), at index s % 2.
     next: [Option<Box<OrderResult>>; 2],
     outgoing: Option<Box<OrderRequest>>,
-    spent: Option<Box<OrderResult>>,
+    /// Orders used up, for the engine to hand to the worker to free (a reset can leave two).
+    spent: [Option<Box<OrderResult>>; 2],
+    /// Boxed, because requests travel to the worker and back as boxes.
+    #[allow(clippy::vec_box)]
     pool: Vec<Box<OrderRequest>>,
     misses: u64,
     run: u32,
@@ -269,7 +272,7 @@ impl ReorderStage {
             position: 0,
             next: [None, None],
             outgoing: None,
-            spent: None,
+            spent: [None, None],
             pool: (0..if used { POOL } else { 0 })
                 .map(|_| {
                     Box::new(OrderRequest {
@@ -298,10 +301,6 @@ impl ReorderStage {
             awaiting: None,
             miss_counted: false,
         }
-    }
-
-    pub fn mode(&self) -> ReorderMode {
-        self.mode
     }
 
     /// Frames per segment or capture.
@@ -375,7 +374,7 @@ impl ReorderStage {
 
     /// Something for the caller to hand to the worker to free.
     pub fn take_spent(&mut self) -> Option<Box<OrderResult>> {
-        self.spent.take()
+        self.spent.iter_mut().find_map(Option::take)
     }
 
     /// Takes in an order from the worker; returns what is no longer needed, to be freed
@@ -406,13 +405,16 @@ impl ReorderStage {
         }
     }
 
-    /// Keeps `spent` for the caller to free (see `take_spent`); one at a time is all a chunk
-    /// produces, and any older one is handed on first.
+    /// Keeps `spent` for the caller to free (see `take_spent`), which it does after every chunk
+    /// and every reset.
     fn retire(&mut self, spent: Box<OrderResult>) {
-        if let Some(old) = self.spent.replace(spent) {
-            // Not reached: the engine collects after every chunk. Leaking beats freeing here.
-            debug_assert!(false, "spent order not collected");
-            std::mem::forget(old);
+        match self.spent.iter_mut().find(|s| s.is_none()) {
+            Some(free) => *free = Some(spent),
+            None => {
+                // Not reached (a chunk starts at most one segment). Leaking beats freeing here.
+                debug_assert!(false, "spent orders not collected");
+                std::mem::forget(spent);
+            }
         }
     }
 
@@ -437,7 +439,11 @@ impl ReorderStage {
             let range = self.slot_range(slot, ch);
             self.spectra[range].copy_from_slice(frame.channel(ch));
         }
-        let (base, bins, scale) = (slot * self.channels * self.bins, self.bins, 1.0 / channels as f32);
+        let (base, bins, scale) = (
+            slot * self.channels * self.bins,
+            self.bins,
+            1.0 / channels as f32,
+        );
         for (k, p) in self.power.iter_mut().enumerate() {
             let sum: Complex32 = (0..channels)
                 .map(|ch| self.spectra[base + ch * bins + k])
@@ -515,7 +521,7 @@ impl ReorderStage {
         self.store(frame, (a % self.slots as u64) as usize);
         self.written += 1;
         let segment = a / n as u64;
-        if (a + 1) % n as u64 == 0 && self.settings.order.embedding().is_some() {
+        if (a + 1).is_multiple_of(n as u64) && self.settings.order.embedding().is_some() {
             let key = OrderKey {
                 run: self.run,
                 capture: false,
@@ -575,8 +581,7 @@ impl ReorderStage {
             self.position = 0;
             self.ordered_with = None;
             self.frozen_len = (self.written as usize).min(self.slots);
-            self.frozen_start =
-                (self.written as usize + self.slots - self.frozen_len) % self.slots;
+            self.frozen_start = (self.written as usize + self.slots - self.frozen_len) % self.slots;
             self.order[..self.frozen_len]
                 .iter_mut()
                 .enumerate()
@@ -678,7 +683,12 @@ mod tests {
 
     /// Runs `count` frames through, doing the engine's chores (and the worker's, inline) at
     /// every frame; returns the names of the output frames.
-    fn run(stage: &mut ReorderStage, from: usize, count: usize, worker: bool) -> Vec<Option<usize>> {
+    fn run(
+        stage: &mut ReorderStage,
+        from: usize,
+        count: usize,
+        worker: bool,
+    ) -> Vec<Option<usize>> {
         (from..from + count)
             .map(|f| {
                 if let Some(request) = stage.take_request() {
@@ -795,11 +805,38 @@ mod tests {
         assert!(spent.is_some());
         let ordered = run(&mut stage, n + 3, n, false);
         let parity: Vec<usize> = ordered.iter().map(|p| p.unwrap() % 2).collect();
-        assert_eq!(parity.windows(2).filter(|w| w[0] != w[1]).count(), 1, "{parity:?}");
+        assert_eq!(
+            parity.windows(2).filter(|w| w[0] != w[1]).count(),
+            1,
+            "{parity:?}"
+        );
         // A new order setting orders the frozen memory again.
         stage.settings.order = FrameOrder::Walk;
         assert!(stage.take_request().is_some());
         assert_eq!(stage.misses(), 1);
+    }
+
+    #[test]
+    fn a_reset_empties_the_memory_and_orders_still_out_are_not_used() {
+        let n = 4;
+        let mut stage = stage(ReorderMode::Segment, n, FrameOrder::Pca);
+        run(&mut stage, 0, 3 * n, true);
+        // Segment 2's order is out, segment 1's waits, when the host resets.
+        let request = stage.take_request().expect("segment 2 asks for its order");
+        stage.reset();
+        assert!(
+            stage.take_spent().is_some(),
+            "segment 1's order is handed back"
+        );
+        assert!(
+            stage.receive(request.run()).is_some(),
+            "a stale order is refused"
+        );
+        let out = run(&mut stage, 100, 3 * n, true);
+        assert!(out[..2 * n].iter().all(Option::is_none), "{out:?}");
+        let mut played: Vec<usize> = out[2 * n..].iter().map(|p| p.unwrap()).collect();
+        played.sort();
+        assert_eq!(played, (100..100 + n).collect::<Vec<_>>());
     }
 
     #[test]

@@ -161,12 +161,13 @@ pub struct ParamChange {
 }
 
 /// The CLAP value of a plain engine value: nice-plug exposes float parameters normalised to 0..1,
-/// toggles as 0/1 and choices as their index.
+/// toggles as 0/1, choices as their index and integers as steps above their minimum.
 pub fn clap_value(id: ParamId, plain: f32) -> f64 {
     match id.spec().kind {
         ParamKind::Decibels { min, max } => ((plain - min) / (max - min)) as f64,
         // Skewed with factor 0.5 (`FloatRange::skew_factor(-1.0)`).
         ParamKind::Seconds { min, max } => (((plain - min) / (max - min)) as f64).sqrt(),
+        ParamKind::Integer { min, .. } => (plain - min as f32) as f64,
         _ => plain as f64,
     }
 }

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use phasewright::io::read_wav;
-use phasewright::learn::embed::{pca_1d, tsne_1d, TsneSettings};
+use phasewright::learn::embed::pca_1d;
 use phasewright::learn::features::{mel_db_features, Weighting};
+use phasewright::learn::tsne::{tsne_1d, TsneMethod, TsneSettings};
 use phasewright::reorder::{stft, ReorderSettings, N_MELS};
 
 fn features() -> Vec<Vec<f64>> {
@@ -43,9 +44,18 @@ fn embedding(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("pca", frames), x, |b, x| {
             b.iter(|| pca_1d(x))
         });
-        group.bench_with_input(BenchmarkId::new("tsne_exact", frames), x, |b, x| {
-            b.iter(|| tsne_1d(x, &TsneSettings::default()))
-        });
+        for (name, method) in [
+            ("tsne_exact", TsneMethod::Exact),
+            ("tsne_barnes_hut", TsneMethod::BarnesHut),
+        ] {
+            let settings = TsneSettings {
+                method,
+                ..Default::default()
+            };
+            group.bench_with_input(BenchmarkId::new(name, frames), x, |b, x| {
+                b.iter(|| tsne_1d(x, &settings))
+            });
+        }
     }
     group.finish();
 }

@@ -23,6 +23,7 @@ use crate::dsp::smoother::Smoother;
 use crate::dsp::stft::{StreamingStft, OVERLAPS, WINDOW_SIZES};
 use crate::learn::features::Weighting;
 use crate::learn::live::{FeedTag, FeedWriter, LearnMode, LearnStatus, Learner};
+use crate::learn::tsne::TsneMethod;
 use crate::param_spec::{ParamId, ParamKind, ALL_PARAMS, PARAM_COUNT};
 use crate::taps_file::{TapsFile, TapsSlot};
 use crate::worker::{Executor, Job, Worker};
@@ -463,6 +464,7 @@ impl Engine {
             ParamId::ReorderOrder
             | ParamId::ReorderWeighting
             | ParamId::ReorderPerplexity
+            | ParamId::ReorderTsne
             | ParamId::ReorderNeighbours
             | ParamId::ReorderCapture => {
                 let stage = &mut self.reorder;
@@ -473,6 +475,13 @@ impl Engine {
                         stage.settings.weighting = Weighting::from_index(index)
                     }
                     ParamId::ReorderPerplexity => stage.settings.perplexity = index as u32,
+                    ParamId::ReorderTsne => {
+                        stage.settings.tsne_method = if index == 0 {
+                            TsneMethod::Exact
+                        } else {
+                            TsneMethod::BarnesHut
+                        }
+                    }
                     ParamId::ReorderNeighbours => stage.settings.neighbours = index as u32,
                     _ => stage.capture = target != 0.0,
                 }
@@ -563,7 +572,7 @@ impl Engine {
             }
         }
         let due = self.learn_interval().is_some_and(|every| {
-            self.learn_released || (self.processed > 0 && self.processed % every == 0)
+            self.learn_released || (self.processed > 0 && self.processed.is_multiple_of(every))
         });
         if due {
             self.feed.flush();

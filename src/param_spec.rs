@@ -68,12 +68,13 @@ pub enum ParamId {
     ReorderCapture,
     ReorderWeighting,
     ReorderPerplexity,
+    ReorderTsne,
     ReorderNeighbours,
     OutMix,
     OutGain,
 }
 
-pub const PARAM_COUNT: usize = 23;
+pub const PARAM_COUNT: usize = 24;
 
 /// What the spectral stage does to each frame's phase; the `spec_phase` names, in order.
 pub const PHASE_MODES: [&str; 4] = ["Keep", "Zero", "Conjugate", "Random"];
@@ -89,6 +90,9 @@ pub const REORDER_MODES: [&str; 3] = ["Off", "Segment", "Capture"];
 
 /// The order frames of the memory play in; the `reorder_order` names, in order.
 pub const FRAME_ORDERS: [&str; 5] = ["Reverse", "Random", "PCA", "t-SNE", "Walk"];
+
+/// How t-SNE computes its gradient; the `reorder_tsne` names, in order.
+pub const TSNE_METHODS: [&str; 2] = ["Exact", "Barnes-Hut"];
 
 /// Feature weightings of the similarity orders; the `reorder_weighting` names, in order.
 pub const WEIGHTINGS: [&str; 4] = ["None", "Volume", "Log-freq", "Both"];
@@ -254,6 +258,15 @@ pub const PARAMS: [ParamSpec; PARAM_COUNT] = [
         automatable: true,
     },
     ParamSpec {
+        id: "reorder_tsne",
+        name: "t-SNE Method",
+        kind: ParamKind::Named {
+            names: &TSNE_METHODS,
+        },
+        default: 1.0, // Barnes-Hut
+        automatable: true,
+    },
+    ParamSpec {
         id: "reorder_neighbours",
         name: "Walk Neighbours",
         kind: ParamKind::Integer { min: 1, max: 32 },
@@ -300,6 +313,7 @@ pub const ALL_PARAMS: [ParamId; PARAM_COUNT] = [
     ParamId::ReorderCapture,
     ParamId::ReorderWeighting,
     ParamId::ReorderPerplexity,
+    ParamId::ReorderTsne,
     ParamId::ReorderNeighbours,
     ParamId::OutMix,
     ParamId::OutGain,

@@ -7,8 +7,9 @@
 use realfft::num_complex::Complex32;
 use realfft::RealFftPlanner;
 
-use crate::learn::embed::{argsort, neighbour_walk, pca, pca_1d, tsne_1d, tsne_2d, TsneSettings};
+use crate::learn::embed::{argsort, neighbour_walk, pca, pca_1d};
 use crate::learn::features::{mel_db_features, Weighting};
+use crate::learn::tsne::{tsne_1d, tsne_2d, TsneMethod, TsneSettings};
 
 pub const N_MELS: usize = 128;
 
@@ -29,8 +30,9 @@ pub struct ReorderSettings {
     pub win: usize,
     pub hop: usize,
     pub n_fft: usize,
-    /// t-SNE perplexity.
+    /// t-SNE perplexity and method.
     pub perplexity: f64,
+    pub tsne_method: TsneMethod,
     /// Walk: neighbours to choose among, and how many recent frames to avoid.
     pub neighbours: usize,
     pub memory: usize,
@@ -47,6 +49,7 @@ impl Default for ReorderSettings {
             hop: 400,
             n_fft: 2000,
             perplexity: 30.0,
+            tsne_method: TsneMethod::default(),
             neighbours: 5,
             memory: 8,
             seed: 0,
@@ -155,6 +158,7 @@ pub fn embedding_2d(
             &TsneSettings {
                 perplexity: settings.perplexity,
                 seed: settings.seed,
+                method: settings.tsne_method,
                 ..Default::default()
             },
         )),
@@ -168,6 +172,7 @@ pub fn order_frames(features: &[Vec<f64>], settings: &ReorderSettings) -> (Vec<u
     let tsne = TsneSettings {
         perplexity: settings.perplexity,
         seed: settings.seed,
+        method: settings.tsne_method,
         ..Default::default()
     };
     match settings.embedding {

@@ -116,6 +116,7 @@ fn the_pca_order_matches_scikit_learn_up_to_reversal() {
 
 #[test]
 fn tsne_keeps_the_frames_of_each_distinct_note_together() {
+    use phasewright::learn::tsne::TsneMethod;
     use phasewright::reorder::{reorder, Embedding};
     // Four notes of different pitch and timbre, 0.4 s each, played A B C D three times.
     let rate = 22050usize;
@@ -138,24 +139,27 @@ fn tsne_keeps_the_frames_of_each_distinct_note_together() {
             }
         }
     }
-    let settings = ReorderSettings {
-        embedding: Embedding::Tsne,
-        ..Default::default()
-    };
-    let found = reorder(&signal, rate as f64, &settings).unwrap();
-    // Frames whose whole window lies inside one note carry its label.
-    let half = settings.win / 2;
-    let label = |frame: usize| {
-        let centre = frame * settings.hop;
-        let (lo, hi) = (centre.checked_sub(half)?, centre + half);
-        let l = *labels_of_samples.get(lo)?;
-        (labels_of_samples.get(hi - 1) == Some(&l)).then_some(l)
-    };
-    let sequence: Vec<usize> = found.order.iter().filter_map(|f| label(*f)).collect();
-    assert!(sequence.len() > 100);
-    let changes = sequence.windows(2).filter(|w| w[0] != w[1]).count();
-    let text: String = sequence.iter().map(|l| l.to_string()).collect();
-    assert!(changes <= 5, "{changes} changes: {text}");
+    for tsne_method in [TsneMethod::Exact, TsneMethod::BarnesHut] {
+        let settings = ReorderSettings {
+            embedding: Embedding::Tsne,
+            tsne_method,
+            ..Default::default()
+        };
+        let found = reorder(&signal, rate as f64, &settings).unwrap();
+        // Frames whose whole window lies inside one note carry its label.
+        let half = settings.win / 2;
+        let label = |frame: usize| {
+            let centre = frame * settings.hop;
+            let (lo, hi) = (centre.checked_sub(half)?, centre + half);
+            let l = *labels_of_samples.get(lo)?;
+            (labels_of_samples.get(hi - 1) == Some(&l)).then_some(l)
+        };
+        let sequence: Vec<usize> = found.order.iter().filter_map(|f| label(*f)).collect();
+        assert!(sequence.len() > 100);
+        let changes = sequence.windows(2).filter(|w| w[0] != w[1]).count();
+        let text: String = sequence.iter().map(|l| l.to_string()).collect();
+        assert!(changes <= 5, "{tsne_method:?}: {changes} changes: {text}");
+    }
 }
 
 #[test]

@@ -10,6 +10,7 @@ use phasewright::demo;
 use phasewright::io::{read_wav, write_wav, Audio, SampleFormat};
 use phasewright::learn::features::Weighting;
 use phasewright::learn::sgd::{self, Optimiser, SgdConfig};
+use phasewright::learn::tsne::TsneMethod;
 use phasewright::learn::{pairs, taps};
 use phasewright::param_spec::PARAMS;
 use phasewright::plot::{embedding_png, spectrogram_png, taps_png};
@@ -149,6 +150,9 @@ struct EmbedArgs {
     /// t-SNE perplexity.
     #[arg(long, default_value_t = 30.0)]
     perplexity: f64,
+    /// t-SNE over all pairs, or Barnes-Hut (scikit-learn's default; much faster on long files).
+    #[arg(long, value_enum, default_value_t = TsneMethod::BarnesHut)]
+    tsne_method: TsneMethod,
     /// Seed of t-SNE and of the walk.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -160,6 +164,7 @@ impl EmbedArgs {
             embedding: self.embed,
             weighting: self.weighting,
             perplexity: self.perplexity,
+            tsne_method: self.tsne_method,
             seed: self.seed,
             ..Default::default()
         }

@@ -18,6 +18,7 @@ use realfft::num_complex::Complex32;
 
 use super::stft::FrameBuffers;
 use crate::learn::features::{mel_db, MelBank, Weighting};
+use crate::learn::tsne::TsneMethod;
 use crate::reorder::{order_frames, Embedding, ReorderSettings, N_MELS};
 
 /// Most frames one memory holds: exact t-SNE's time and memory grow with the square of it.
@@ -87,6 +88,7 @@ pub struct OrderSettings {
     pub order: FrameOrder,
     pub weighting: Weighting,
     pub perplexity: u32,
+    pub tsne_method: TsneMethod,
     pub neighbours: u32,
     pub seed: u32,
 }
@@ -97,6 +99,7 @@ impl Default for OrderSettings {
             order: FrameOrder::Pca,
             weighting: Weighting::None,
             perplexity: 30,
+            tsne_method: TsneMethod::BarnesHut,
             neighbours: 5,
             seed: 0,
         }
@@ -144,6 +147,7 @@ impl OrderRequest {
             embedding: s.order.embedding().unwrap_or(Embedding::Pca),
             weighting: s.weighting,
             perplexity: s.perplexity as f64,
+            tsne_method: s.tsne_method,
             neighbours: s.neighbours as usize,
             memory: usize::MAX,
             seed: s.seed as u64,
@@ -666,7 +670,7 @@ mod tests {
         let mut frame = FrameBuffers::new(2, BINS);
         for ch in 0..2 {
             let spectrum = frame.channel(ch);
-            let band = if f % 2 == 0 { 2..6 } else { 20..26 };
+            let band = if f.is_multiple_of(2) { 2..6 } else { 20..26 };
             for k in band {
                 spectrum[k] = Complex32::new(1.0 + f as f32, ch as f32);
             }

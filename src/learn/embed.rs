@@ -1,5 +1,5 @@
 //! Embeddings of frame features, for playing frames in order of similarity (one dimension) and
-//! for pictures of them (two): PCA, t-SNE (exact), and a walk between nearest neighbours.
+//! for pictures of them (two): PCA and a walk between nearest neighbours (t-SNE is in `tsne`).
 
 use rand::{Rng, SeedableRng};
 
@@ -172,25 +172,8 @@ fn jacobi_eigen(mut a: Vec<Vec<f64>>) -> Vec<(f64, Vec<f64>)> {
     pairs
 }
 
-/// t-SNE settings; the defaults are scikit-learn's.
-#[derive(Clone, Copy, Debug)]
-pub struct TsneSettings {
-    pub perplexity: f64,
-    pub iterations: usize,
-    pub seed: u64,
-}
-
-impl Default for TsneSettings {
-    fn default() -> Self {
-        Self {
-            perplexity: 30.0,
-            iterations: 1000,
-            seed: 0,
-        }
-    }
-}
-
-fn squared_distances(features: &[Vec<f64>]) -> Vec<f64> {
+/// Squared Euclidean distances between all rows, as an n × n matrix.
+pub(crate) fn squared_distances(features: &[Vec<f64>]) -> Vec<f64> {
     let n = features.len();
     let mut d = vec![0.0; n * n];
     for i in 0..n {
@@ -205,164 +188,6 @@ fn squared_distances(features: &[Vec<f64>]) -> Vec<f64> {
         }
     }
     d
-}
-
-/// Symmetric affinities P of t-SNE: per point, a Gaussian over the others whose width gives the
-/// asked perplexity (found by bisection on its precision), then (P + P^T) / 2n.
-fn affinities(distances: &[f64], n: usize, perplexity: f64) -> Vec<f64> {
-    let target = perplexity.min((n - 1) as f64).max(1.0).ln();
-    let mut p = vec![0.0; n * n];
-    for i in 0..n {
-        let row = &distances[i * n..(i + 1) * n];
-        let (mut lo, mut hi, mut beta) = (0.0f64, f64::INFINITY, 1.0f64);
-        // Scale-free start: distances relative to their mean.
-        let mean = row.iter().sum::<f64>() / (n - 1).max(1) as f64;
-        if mean > 0.0 {
-            beta = 1.0 / mean;
-        }
-        // Weights are taken relative to the nearest neighbour, so exp() never underflows to 0.
-        let min = row
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != i)
-            .map(|(_, d)| *d)
-            .fold(f64::MAX, f64::min);
-        for _ in 0..200 {
-            let (mut sum, mut weighted) = (0.0, 0.0);
-            for (j, d) in row.iter().enumerate() {
-                if j != i {
-                    let w = (-(d - min) * beta).exp();
-                    sum += w;
-                    weighted += w * (d - min);
-                }
-            }
-            // Entropy of the row's distribution, in nats.
-            let entropy = sum.ln() + beta * weighted / sum;
-            if (entropy - target).abs() < 1e-5 {
-                break;
-            }
-            if entropy > target {
-                lo = beta;
-                beta = if hi.is_finite() {
-                    (beta + hi) / 2.0
-                } else {
-                    beta * 2.0
-                };
-            } else {
-                hi = beta;
-                beta = (beta + lo) / 2.0;
-            }
-        }
-        let mut sum = 0.0;
-        for (j, d) in row.iter().enumerate() {
-            if j != i {
-                p[i * n + j] = (-(d - min) * beta).exp();
-                sum += p[i * n + j];
-            }
-        }
-        p[i * n..(i + 1) * n].iter_mut().for_each(|v| *v /= sum);
-    }
-    let mut sym = vec![0.0; n * n];
-    for i in 0..n {
-        for j in 0..n {
-            sym[i * n + j] = ((p[i * n + j] + p[j * n + i]) / (2.0 * n as f64)).max(1e-12);
-        }
-    }
-    sym
-}
-
-/// Exact t-SNE into `K` dimensions (van der Maaten and Hinton 2008) with scikit-learn's
-/// schedule: early exaggeration 12 for 250 iterations, momentum 0.5 then 0.8 (each phase starting
-/// afresh), learning rate max(n / 48, 50), per-coordinate gains, and a PCA start scaled to a
-/// deviation of 1e-4 (in one dimension a random start traps points on the wrong side of a
-/// cluster). A seeded jitter far below that separates identical frames. O(n^2) memory and time
-/// per iteration.
-fn tsne<const K: usize>(features: &[Vec<f64>], settings: &TsneSettings) -> Vec<Vec<f64>> {
-    let k = K;
-    let n = features.len();
-    if n < 3 {
-        return (0..n).map(|i| vec![i as f64; k]).collect();
-    }
-    let p = affinities(&squared_distances(features), n, settings.perplexity);
-    let start = pca(features, k);
-    let deviation = (start.iter().map(|r| r[0] * r[0]).sum::<f64>() / n as f64).sqrt();
-    let mut rng = rand::rngs::StdRng::seed_from_u64(settings.seed);
-    let mut y: Vec<f64> = start
-        .iter()
-        .flat_map(|r| r.iter().copied())
-        .map(|v| {
-            let jitter = 1e-8 * (rng.random::<f64>() - 0.5);
-            if deviation > 0.0 {
-                1e-4 * v / deviation + jitter
-            } else {
-                jitter
-            }
-        })
-        .collect();
-    let rate = (n as f64 / 12.0 / 4.0).max(50.0);
-    let (mut update, mut gains) = (vec![0.0f64; n * k], vec![1.0f64; n * k]);
-    let mut kernel = vec![0.0; n * n];
-    let mut grad = vec![0.0; n * k];
-    for iteration in 0..settings.iterations {
-        let (exaggeration, momentum) = if iteration < 250 {
-            (12.0, 0.5)
-        } else {
-            (1.0, 0.8)
-        };
-        if iteration == 250 {
-            update.fill(0.0);
-            gains.fill(1.0);
-        }
-        let mut z = 0.0;
-        for i in 0..n {
-            for j in i + 1..n {
-                let d2: f64 = (0..K).map(|c| (y[i * K + c] - y[j * K + c]).powi(2)).sum();
-                let q = 1.0 / (1.0 + d2);
-                kernel[i * n + j] = q;
-                kernel[j * n + i] = q;
-                z += 2.0 * q;
-            }
-        }
-        for i in 0..n {
-            let mut g = [0.0f64; K];
-            let (row_p, row_q) = (&p[i * n..(i + 1) * n], &kernel[i * n..(i + 1) * n]);
-            for (j, (pij, q)) in row_p.iter().zip(row_q).enumerate() {
-                // The diagonal's kernel is 0, so it adds nothing.
-                let f = 4.0 * (exaggeration * pij - q / z) * q;
-                for c in 0..K {
-                    g[c] += f * (y[i * K + c] - y[j * K + c]);
-                }
-            }
-            grad[i * K..(i + 1) * K].copy_from_slice(&g);
-        }
-        for ((yi, (u, g)), gr) in y
-            .iter_mut()
-            .zip(update.iter_mut().zip(gains.iter_mut()))
-            .zip(&grad)
-        {
-            *g = if *u * gr < 0.0 {
-                *g + 0.2
-            } else {
-                (*g * 0.8).max(0.01)
-            };
-            *u = momentum * *u - rate * *g * gr;
-            *yi += *u;
-        }
-    }
-    y.chunks(k).map(|c| c.to_vec()).collect()
-}
-
-/// One-dimensional t-SNE (see `tsne`), for orders.
-pub fn tsne_1d(features: &[Vec<f64>], settings: &TsneSettings) -> Vec<f64> {
-    tsne::<1>(features, settings)
-        .into_iter()
-        .map(|r| r[0])
-        .collect()
-}
-
-/// Two-dimensional t-SNE (see `tsne`), for pictures.
-pub fn tsne_2d(features: &[Vec<f64>], settings: &TsneSettings) -> Vec<Vec<f64>> {
-    tsne::<2>(features, settings)
 }
 
 /// A walk through the frames: from frame 0, each next frame is drawn (seeded) among the `k`
@@ -423,7 +248,7 @@ pub fn argsort(values: &[f64]) -> Vec<usize> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -453,7 +278,7 @@ mod tests {
     }
 
     /// Three tight, far-apart clusters, interleaved in time.
-    fn clusters() -> (Vec<Vec<f64>>, Vec<usize>) {
+    pub(crate) fn clusters() -> (Vec<Vec<f64>>, Vec<usize>) {
         let labels: Vec<usize> = (0..90).map(|i| (i / 5) % 3).collect();
         let features = labels
             .iter()
@@ -466,29 +291,6 @@ mod tests {
             })
             .collect();
         (features, labels)
-    }
-
-    #[test]
-    fn tsne_keeps_clusters_contiguous_and_repeats_with_its_seed() {
-        let (features, labels) = clusters();
-        let settings = TsneSettings {
-            perplexity: 10.0,
-            ..Default::default()
-        };
-        for seed in 0..4 {
-            let settings = TsneSettings { seed, ..settings };
-            let y = tsne_1d(&features, &settings);
-            let order = argsort(&y);
-            // Three blocks need two changes of cluster; one-dimensional t-SNE (scikit-learn's
-            // too) can strand a single frame, which costs at most two more.
-            let changes = order
-                .windows(2)
-                .filter(|w| labels[w[0]] != labels[w[1]])
-                .count();
-            let seq: String = order.iter().map(|i| labels[*i].to_string()).collect();
-            assert!(changes <= 4, "seed {seed}: {seq}");
-            assert_eq!(tsne_1d(&features, &settings), y);
-        }
     }
 
     #[test]

@@ -9,3 +9,4 @@ pub mod pairs;
 pub mod sgd;
 pub mod spectral;
 pub mod taps;
+pub mod tsne;

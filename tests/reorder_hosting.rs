@@ -198,3 +198,19 @@ fn a_capture_loops_exactly_in_each_order_and_lets_the_input_through_before_and_a
         assert!(level > 1e-3, "{name}: the loop is silent");
     }
 }
+
+#[test]
+fn at_real_time_pace_every_order_is_back_in_time_so_the_sound_is_the_offline_render() {
+    // Segments of 0.5 s ordered by t-SNE (Barnes-Hut) on the worker thread, played as a sound
+    // card would; an order that missed its segment would play the last one instead and change
+    // the sound.
+    let notes = two_notes(3.0);
+    let input = vec![notes.clone(), notes];
+    let tsne = FRAME_ORDERS.iter().position(|o| *o == "t-SNE").unwrap();
+    let mut offline = configured(1.0, 0.5, true, 512);
+    let expected = render(&mut offline, &input, 512, tsne, &[]);
+    let mut live = configured(1.0, 0.5, false, 512);
+    live.pace_in_real_time(true);
+    let heard = render(&mut live, &input, 512, tsne, &[]);
+    assert_eq!(heard, expected);
+}

@@ -350,3 +350,24 @@ fn render_captures_and_loops_from_automation_and_repeats_whatever_the_block_size
     assert!(relative_error_db(&y[during..during + period], &x[during..during + period]) > -10.0);
     assert!(relative_error_db(&y[6 * rate..], &x[6 * rate..]) < -100.0);
 }
+
+#[test]
+fn plot_spectrogram_draws_a_file_and_refuses_a_missing_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("s.png");
+    let input = data("music/trumpet.wav");
+    ok(&phasewright(&[
+        "plot-spectrogram",
+        path(&input),
+        "-o",
+        path(&png),
+    ]));
+    let image = image::open(&png).unwrap().to_rgb8();
+    assert!(image.width() >= 800 && image.height() >= 400);
+    // Not a blank picture: the spectrogram's colours vary.
+    let distinct: std::collections::HashSet<_> = image.pixels().map(|p| p.0).collect();
+    assert!(distinct.len() > 100, "{} colours", distinct.len());
+    let missing = phasewright(&["plot-spectrogram", "/nonexistent.wav", "-o", path(&png)]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("nonexistent"));
+}

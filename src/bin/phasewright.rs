@@ -97,6 +97,12 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Draw the spectrogram of a WAV file (channels mixed to mono) to PNG.
+    PlotSpectrogram {
+        input: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
     /// Replay the frames of a file in order of similarity (the notebook's SpectReorder): STFT,
     /// mel-dB features, a 1-D embedding, argsort, inverse STFT.
     Reorder {
@@ -538,6 +544,10 @@ fn main() -> ExitCode {
                 t.sample_rate
             );
             taps_png(&t.taps, t.sample_rate, &title, output)
+        }),
+        Command::PlotSpectrogram { input, output } => read_wav(input).and_then(|audio| {
+            let title = input.display().to_string();
+            spectrogram_png(&mono_mix(&audio), audio.sample_rate, &title, output)
         }),
         Command::Params => {
             let list: Vec<_> = PARAMS.iter().map(|p| p.to_json()).collect();

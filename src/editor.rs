@@ -307,7 +307,8 @@ impl EditorApp {
             REORDER_MODES[mode.min(REORDER_MODES.len() - 1)]
         );
         if frames > 0 {
-            line += &format!(", {frames} frames per memory");
+            let seconds = status.reorder_seconds.load(Ordering::Relaxed);
+            line += &format!(", {frames} frames ({seconds:.2} s) per memory");
         }
         if status.capturing.load(Ordering::Relaxed) {
             line += ", capture playing";

@@ -131,8 +131,10 @@ pub struct EngineStatus {
     pub dropped_jobs: AtomicU64,
     /// Peak of the last block of the "Reference" sidechain input (linear).
     pub reference_peak: AtomicF32,
-    /// Frames per segment or capture, and orders that were not back in time.
+    /// Frames per segment or capture (and their length in seconds: the memory may hold less
+    /// than asked), and orders that were not back in time.
     pub reorder_frames: AtomicU32,
+    pub reorder_seconds: AtomicF32,
     pub order_misses: AtomicU64,
     pub capturing: AtomicBool,
 }
@@ -533,6 +535,8 @@ impl Engine {
             .store(self.worker.dropped_jobs(), Ordering::Relaxed);
         s.reorder_frames
             .store(self.reorder.frames() as u32, Ordering::Relaxed);
+        let seconds = (self.reorder.frames() * self.hop()) as f32 / self.config.sample_rate;
+        s.reorder_seconds.store(seconds, Ordering::Relaxed);
         s.order_misses
             .store(self.reorder.misses(), Ordering::Relaxed);
         s.capturing

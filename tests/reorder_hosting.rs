@@ -116,6 +116,12 @@ fn segments_play_in_each_order_with_the_reported_latency_and_repeat_bit_for_bit(
         let out = render(&mut a, &input, 512, order, &[]);
         let mut b = configured(1.0, seconds, true, 333);
         assert_eq!(out, render(&mut b, &input, 333, order, &[]), "{name}");
+        // All dry: the input, delayed by exactly the reported latency.
+        let mut dry = configured(1.0, seconds, true, 512);
+        let dry_out = render(&mut dry, &input, 512, order, &[(0, ParamId::OutMix, 0.0)]);
+        let tail = input[0].len() - latency;
+        assert!(dry_out[0][..latency].iter().all(|x| *x == 0.0));
+        assert_eq!(dry_out[0][latency..], input[0][..tail], "{name}");
 
         // Each of segments 1 to 3, where its output lands: the same frames, so the energy of
         // the input up to the partial cancellation of frames overlapped out of order, and (for

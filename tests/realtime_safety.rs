@@ -188,6 +188,7 @@ fn reordering_never_allocates_in_segment_and_capture_modes_with_every_order() {
                 engine.set(ParamId::ReorderCapture, ((k / 12) % 2) as f32);
                 engine.set(ParamId::ReorderWeighting, ((k / 40) % 4) as f32);
                 engine.set(ParamId::ReorderPerplexity, (5 + k % 30) as f32);
+                engine.set(ParamId::ReorderTsne, ((k / 23) % 2) as f32);
                 engine.set(ParamId::ReorderNeighbours, (1 + k % 8) as f32);
                 engine.set(ParamId::SpecSeed, (k / 50) as f32);
                 engine.set(ParamId::SpecPhase, ((k / 35) % 4) as f32);

@@ -10,9 +10,8 @@ use nice_plug_egui::{
     create_egui_editor, EguiEditor, EguiNiceSettings, NiceEguiApp, RepaintNotifier,
 };
 
-use crate::dsp::reorder::FrameOrder;
 use crate::learn::live::LearnMode;
-use crate::param_spec::{ParamId, ALL_PARAMS, LEARN_MODES, REORDER_MODES};
+use crate::param_spec::{ParamId, ALL_PARAMS, FRAME_ORDERS, LEARN_MODES, REORDER_MODES};
 use crate::params::{HostParam, PluginParams};
 use crate::plot::magnitude_response_db;
 use crate::taps_file::TapsFile;
@@ -256,11 +255,7 @@ impl EditorApp {
         let view = view.as_ref().and_then(|v| v.as_ref());
         ui.label(match view {
             Some(v) => {
-                let name = match v.order {
-                    FrameOrder::Tsne => "t-SNE",
-                    FrameOrder::Walk => "walk",
-                    _ => "PCA",
-                };
+                let name = FRAME_ORDERS[v.order as usize];
                 format!(
                     "Frame order: {name} of {} frames ({:.2} s)",
                     v.coords.len(),

@@ -43,14 +43,6 @@ pub struct Layout {
     pub reorder_seconds: f32,
 }
 
-/// The parameters `Layout` is made of.
-pub const LAYOUT_PARAMS: [ParamId; 4] = [
-    ParamId::SpecWindow,
-    ParamId::SpecOverlap,
-    ParamId::ReorderMode,
-    ParamId::ReorderLength,
-];
-
 impl Layout {
     /// The layout the plain values of these parameters ask for.
     pub fn from_values(value: impl Fn(ParamId) -> f32) -> Self {
@@ -116,7 +108,7 @@ pub struct EmbeddingView {
     pub coords: Vec<f32>,
     pub order: FrameOrder,
     pub seconds_per_frame: f32,
-    /// Counts the orders made, so the editor knows when to redraw.
+    /// Orders made so far.
     pub serial: u64,
 }
 
@@ -478,11 +470,7 @@ impl Engine {
                     }
                     ParamId::ReorderPerplexity => stage.settings.perplexity = index as u32,
                     ParamId::ReorderTsne => {
-                        stage.settings.tsne_method = if index == 0 {
-                            TsneMethod::Exact
-                        } else {
-                            TsneMethod::BarnesHut
-                        }
+                        stage.settings.tsne_method = TsneMethod::from_index(index)
                     }
                     ParamId::ReorderNeighbours => stage.settings.neighbours = index as u32,
                     _ => stage.capture = target != 0.0,

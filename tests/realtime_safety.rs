@@ -42,6 +42,29 @@ fn guarded_block(
     assert_no_alloc(|| engine.process(&mut block, Some(&side)));
 }
 
+/// Plays `chans` through the engine in blocks of every size in `BLOCKS`, all under the guard,
+/// with `set(engine, block index, position)` changing parameters before each block, and pausing
+/// every eight blocks so the worker gets time, as a real host's period would give it.
+fn play_paced(
+    engine: &mut Engine,
+    chans: &mut [Vec<f32>; 2],
+    reference: &[Vec<f32>; 2],
+    mut set: impl FnMut(&mut Engine, usize, usize),
+) {
+    let frames = chans[0].len();
+    let (mut pos, mut k) = (0, 0);
+    while pos < frames {
+        let n = BLOCKS[k % BLOCKS.len()].min(frames - pos);
+        assert_no_alloc(|| set(engine, k, pos));
+        guarded_block(engine, chans, reference, pos, n);
+        pos += n;
+        k += 1;
+        if k % 8 == 0 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
 #[test]
 fn the_audio_path_never_allocates_while_parameters_sweep_and_taps_swap() {
     let (rate, speech) = stereo_excerpt("speech/espeak_00_en.wav", 4.0);
@@ -118,30 +141,19 @@ fn learning_in_every_mode_never_allocates_while_learned_taps_swap_in() {
     ] {
         let (mut engine, shared) = realtime_engine(rate);
         let mut chans = noisy.clone();
-        let (mut pos, mut k) = (0, 0);
-        while pos < frames {
-            let n = BLOCKS[k % BLOCKS.len()].min(frames - pos);
+        play_paced(&mut engine, &mut chans, &clean, |engine, k, pos| {
             let t = pos as f32 / rate as f32;
-            assert_no_alloc(|| {
-                engine.set(ParamId::DenoiseMode, mode);
-                // A new length half-way restarts learning.
-                engine.set(
-                    ParamId::DenoiseTaps,
-                    if t < 1.5 { taps_81 } else { taps_128 },
-                );
-                let learn = if mode == 2.0 { t < 0.4 } else { true };
-                engine.set(ParamId::DenoiseLearn, learn as u8 as f32);
-                engine.set(ParamId::DenoiseAmount, 0.5 + 0.5 * (k % 2) as f32);
-                engine.set(ParamId::DenoiseListen, ((k / 30) % 2) as f32);
-            });
-            guarded_block(&mut engine, &mut chans, &clean, pos, n);
-            pos += n;
-            k += 1;
-            if k % 8 == 0 {
-                // Real time passes: give the worker a moment, as a real host's period would.
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        }
+            engine.set(ParamId::DenoiseMode, mode);
+            // A new length half-way restarts learning.
+            engine.set(
+                ParamId::DenoiseTaps,
+                if t < 1.5 { taps_81 } else { taps_128 },
+            );
+            let learn = if mode == 2.0 { t < 0.4 } else { true };
+            engine.set(ParamId::DenoiseLearn, learn as u8 as f32);
+            engine.set(ParamId::DenoiseAmount, 0.5 + 0.5 * (k % 2) as f32);
+            engine.set(ParamId::DenoiseListen, ((k / 30) % 2) as f32);
+        });
         // Keep playing (guarded) until the worker's 128-tap filter is in.
         for round in 0..2000 {
             if shared.status.taps_len.load(Ordering::Relaxed) == 128 {
@@ -167,7 +179,6 @@ fn learning_in_every_mode_never_allocates_while_learned_taps_swap_in() {
 #[test]
 fn reordering_never_allocates_in_segment_and_capture_modes_with_every_order() {
     let (rate, music) = stereo_excerpt("music/trumpet.wav", 4.0);
-    let frames = music[0].len();
     for mode in [1.0, 2.0] {
         let layout = Layout::from_values(|id| match id {
             ParamId::ReorderMode => mode,
@@ -178,28 +189,18 @@ fn reordering_never_allocates_in_segment_and_capture_modes_with_every_order() {
         let config = EngineConfig::new(rate as f32, 2, Executor::Thread).with_layout(layout);
         let mut engine = Engine::new(config, shared.clone()).unwrap();
         let mut chans = music.clone();
-        let (mut pos, mut k) = (0, 0);
-        while pos < frames {
-            let n = BLOCKS[k % BLOCKS.len()].min(frames - pos);
-            assert_no_alloc(|| {
-                // Every order in turn (similarity orders twice as long), capture on and off,
-                // and the feature settings moving.
-                engine.set(ParamId::ReorderOrder, ((k / 15) % 5) as f32);
-                engine.set(ParamId::ReorderCapture, ((k / 12) % 2) as f32);
-                engine.set(ParamId::ReorderWeighting, ((k / 40) % 4) as f32);
-                engine.set(ParamId::ReorderPerplexity, (5 + k % 30) as f32);
-                engine.set(ParamId::ReorderTsne, ((k / 23) % 2) as f32);
-                engine.set(ParamId::ReorderNeighbours, (1 + k % 8) as f32);
-                engine.set(ParamId::SpecSeed, (k / 50) as f32);
-                engine.set(ParamId::SpecPhase, ((k / 35) % 4) as f32);
-            });
-            guarded_block(&mut engine, &mut chans, &music, pos, n);
-            pos += n;
-            k += 1;
-            if k % 8 == 0 {
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        }
+        play_paced(&mut engine, &mut chans, &music, |engine, k, _| {
+            // Every order in turn (similarity orders twice as long), capture on and off, and the
+            // feature settings moving.
+            engine.set(ParamId::ReorderOrder, ((k / 15) % 5) as f32);
+            engine.set(ParamId::ReorderCapture, ((k / 12) % 2) as f32);
+            engine.set(ParamId::ReorderWeighting, ((k / 40) % 4) as f32);
+            engine.set(ParamId::ReorderPerplexity, (5 + k % 30) as f32);
+            engine.set(ParamId::ReorderTsne, ((k / 23) % 2) as f32);
+            engine.set(ParamId::ReorderNeighbours, (1 + k % 8) as f32);
+            engine.set(ParamId::SpecSeed, (k / 50) as f32);
+            engine.set(ParamId::SpecPhase, ((k / 35) % 4) as f32);
+        });
         let orders = shared
             .embedding
             .lock()

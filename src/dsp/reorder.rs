@@ -48,6 +48,7 @@ impl ReorderMode {
     }
 }
 
+/// In the order of the `reorder_order` names (`param_spec::FRAME_ORDERS`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FrameOrder {
     Reverse,
@@ -841,6 +842,13 @@ mod tests {
         let mut played: Vec<usize> = out[2 * n..].iter().map(|p| p.unwrap()).collect();
         played.sort();
         assert_eq!(played, (100..100 + n).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn orders_and_their_parameter_values_correspond() {
+        for i in 0..crate::param_spec::FRAME_ORDERS.len() {
+            assert_eq!(FrameOrder::from_index(i) as usize, i);
+        }
     }
 
     #[test]

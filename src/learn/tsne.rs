@@ -22,6 +22,16 @@ pub enum TsneMethod {
     BarnesHut,
 }
 
+impl TsneMethod {
+    /// The method of a `reorder_tsne` plain value.
+    pub fn from_index(index: usize) -> Self {
+        match index {
+            0 => TsneMethod::Exact,
+            _ => TsneMethod::BarnesHut,
+        }
+    }
+}
+
 /// t-SNE settings; the defaults are scikit-learn's.
 #[derive(Clone, Copy, Debug)]
 pub struct TsneSettings {

@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use common::{speech, Blocks, BLOCK};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use phasewright::dsp::reorder::ReorderMode;
 use phasewright::engine::{Engine, EngineConfig, EngineShared, Layout};
-use phasewright::param_spec::ParamId;
+use phasewright::params::ParamId;
+use phasewright::stages::frame_memory::ReorderMode;
 use phasewright::worker::Executor;
 
 fn chain(c: &mut Criterion) {

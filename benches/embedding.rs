@@ -7,11 +7,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use phasewright::io::read_wav;
-use phasewright::learn::embed::pca_1d;
-use phasewright::learn::features::{mel_db_features, Weighting};
-use phasewright::learn::tsne::{tsne_1d, TsneMethod, TsneSettings};
-use phasewright::reorder::{stft, ReorderSettings, N_MELS};
+use phasewright::analysis::order::embed::pca_1d;
+use phasewright::analysis::order::features::{mel_db_features, Weighting};
+use phasewright::analysis::order::tsne::{tsne_1d, TsneMethod, TsneSettings};
+use phasewright::analysis::order::N_MELS;
+use phasewright::cli::io::read_wav;
+use phasewright::cli::reorder_file::ReorderSettings;
+use phasewright::dsp::stft::stft;
 
 fn features() -> Vec<Vec<f64>> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -19,7 +21,7 @@ fn features() -> Vec<Vec<f64>> {
     for name in ["trumpet", "violin", "piano"] {
         let path = root.join(format!("../shared/data/music/{name}.wav"));
         let audio = read_wav(&path).unwrap_or_else(|e| panic!("{e}"));
-        let frames = stft(&audio.channels[0], &ReorderSettings::default()).unwrap();
+        let frames = stft(&audio.channels[0], &ReorderSettings::default().layout()).unwrap();
         all.extend(mel_db_features(
             &frames,
             audio.sample_rate as f64,

@@ -6,7 +6,7 @@ mod common;
 
 use common::{speech, Blocks, BLOCK};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use phasewright::dsp::fir::{FirKernel, FirStage};
+use phasewright::dsp::fir::{FirFilter, FirKernel};
 use rand::{Rng, SeedableRng};
 
 fn fir(c: &mut Criterion) {
@@ -18,7 +18,7 @@ fn fir(c: &mut Criterion) {
         let h: Vec<f32> = (0..taps)
             .map(|_| (rng.random::<f32>() - 0.5) / taps as f32)
             .collect();
-        let mut stage = FirStage::new(2);
+        let mut stage = FirFilter::new(2);
         stage.install(Box::new(FirKernel::new(&h).unwrap()), 0);
         let mut blocks = Blocks::new(&signal);
         group.bench_function(BenchmarkId::new("taps", taps), |b| {

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use phasewright::learn::pairs::read_pairs_dir;
-use phasewright::learn::sgd::{self, Optimiser, SgdConfig};
-use phasewright::learn::taps::least_squares;
+use phasewright::analysis::denoise::sgd::{self, Optimiser, SgdConfig};
+use phasewright::analysis::denoise::taps::least_squares;
+use phasewright::cli::pairs::read_pairs_dir;
 
 fn training(c: &mut Criterion) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/denoise");

@@ -11,12 +11,12 @@
 
 use std::path::PathBuf;
 
-use phasewright::io::{read_wav, Audio, SampleFormat};
-use phasewright::learn::metrics::{si_sdr_db, snr_db};
-use phasewright::learn::mixes::{make_mix, Mix, MixSpec, NoiseKind};
-use phasewright::learn::taps::CorrelationStats;
-use phasewright::param_spec::{ParamId, LEARN_TAPS};
-use phasewright::render::{render, Automation, RenderOptions};
+use phasewright::analysis::denoise::metrics::{si_sdr_db, snr_db};
+use phasewright::analysis::denoise::taps::CorrelationStats;
+use phasewright::cli::io::{read_wav, Audio, SampleFormat};
+use phasewright::cli::mixes::{make_mix, Mix, MixSpec, NoiseKind};
+use phasewright::cli::render::{render, Automation, RenderOptions};
+use phasewright::params::{ParamId, LEARN_TAPS};
 use phasewright::taps_file::TapsFile;
 
 const ESPEAK: [&str; 4] = [

@@ -10,10 +10,11 @@ use nice_plug_egui::{
     create_egui_editor, EguiEditor, EguiNiceSettings, NiceEguiApp, RepaintNotifier,
 };
 
-use crate::learn::live::LearnMode;
-use crate::param_spec::{ParamId, ALL_PARAMS, FRAME_ORDERS, LEARN_MODES, REORDER_MODES};
-use crate::params::{HostParam, PluginParams};
-use crate::plot::magnitude_response_db;
+use crate::analysis::denoise::live::LearnMode;
+use crate::dsp::fir::magnitude_response_db;
+use crate::params::host::{HostParam, PluginParams};
+use crate::params::{Choice, ParamId, ALL_PARAMS};
+use crate::stages::frame_memory::{FrameOrder, ReorderMode};
 use crate::taps_file::TapsFile;
 
 /// Frequencies of the response curve, linearly spaced (the curve is drawn on a log axis).
@@ -113,7 +114,7 @@ impl NiceEguiApp for EditorApp {
                 "The new STFT layout or reorder mode/length applies when the host restarts the plugin.",
             );
         }
-        let peak = status.reference_peak.load(Ordering::Relaxed);
+        let peak = shared.denoise.reference_peak.load(Ordering::Relaxed);
         ui.label(format!(
             "Reference input: {}",
             if peak > 0.0 {
@@ -250,12 +251,12 @@ impl EditorApp {
     /// reorder stage is doing and how many orders came too late.
     fn embedding_plot(&self, ui: &mut egui::Ui) {
         let shared = &self.params.shared;
-        let status = &shared.status;
-        let view = shared.embedding.lock().ok();
+        let status = &shared.reorder;
+        let view = status.embedding.lock().ok();
         let view = view.as_ref().and_then(|v| v.as_ref());
         ui.label(match view {
             Some(v) => {
-                let name = FRAME_ORDERS[v.order as usize];
+                let name = FrameOrder::NAMES[v.order.index()];
                 format!(
                     "Frame order: {name} of {} frames ({:.2} s)",
                     v.coords.len(),
@@ -295,21 +296,18 @@ impl EditorApp {
                 text,
             );
         }
-        let mode = self.params.get(ParamId::ReorderMode).plain() as usize;
-        let frames = status.reorder_frames.load(Ordering::Relaxed);
-        let mut line = format!(
-            "Reorder: {}",
-            REORDER_MODES[mode.min(REORDER_MODES.len() - 1)]
-        );
+        let mode = ReorderMode::from_index(self.params.get(ParamId::ReorderMode).plain() as usize);
+        let frames = status.frames.load(Ordering::Relaxed);
+        let mut line = format!("Reorder: {}", ReorderMode::NAMES[mode.index()]);
         if frames > 0 {
-            let seconds = status.reorder_seconds.load(Ordering::Relaxed);
+            let seconds = status.seconds.load(Ordering::Relaxed);
             line += &format!(", {frames} frames ({seconds:.2} s) per memory");
         }
         if status.capturing.load(Ordering::Relaxed) {
             line += ", capture playing";
         }
         ui.label(line);
-        let misses = status.order_misses.load(Ordering::Relaxed);
+        let misses = status.misses.load(Ordering::Relaxed);
         let label = format!("Orders not back in time: {misses}");
         if misses > 0 {
             ui.colored_label(ORANGE, label);
@@ -320,7 +318,7 @@ impl EditorApp {
 
     /// What the learn mode has gathered and what its last design expects.
     fn learn_progress(&self, ui: &mut egui::Ui) {
-        let learn = &self.params.shared.learn;
+        let learn = &self.params.shared.denoise.learn;
         let index = self.params.get(ParamId::DenoiseMode).plain() as usize;
         let mode = LearnMode::from_index(index);
         if mode == LearnMode::File {
@@ -331,7 +329,7 @@ impl EditorApp {
             |ms: &std::sync::atomic::AtomicU64| ms.load(Ordering::Relaxed) as f32 / 1000.0;
         let mut line = format!(
             "Learn mode: {}. {:.1} s learned, {} updates",
-            LEARN_MODES[index.min(LEARN_MODES.len() - 1)],
+            LearnMode::NAMES[mode.index()],
             seconds(&learn.material_ms),
             learn.solves.load(Ordering::Relaxed),
         );

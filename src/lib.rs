@@ -1,6 +1,8 @@
 //! Phasewright: a learned FIR denoiser and spectral frame manipulations, as a CLAP and VST3
-//! plugin. This file is the thin plugin wrapper; the signal chain lives in `engine` and `dsp`,
-//! which the command line, tests and benches drive directly.
+//! plugin. This file is the thin plugin wrapper. The data flows through: `params` (the table),
+//! `engine` (the chunk loop, dispatch, jobs), `stages` (one per real-time stage), `dsp` (pure
+//! primitives), `worker` (background lanes) and `analysis` (what the worker computes); `cli`
+//! holds the command line's tools. The command line, tests and benches drive the same engine.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -8,23 +10,19 @@ use std::sync::Arc;
 use nice_plug::prelude::*;
 use nice_plug_egui::EguiEditorState;
 
-pub mod demo;
+pub mod analysis;
+pub mod cli;
 pub mod dsp;
 pub mod editor;
 pub mod engine;
-pub mod io;
-pub mod learn;
-pub mod param_spec;
 pub mod params;
-pub mod plot;
-pub mod render;
-pub mod reorder;
+pub mod stages;
 pub mod taps_file;
 pub mod worker;
 
 use engine::{Engine, EngineConfig, EngineShared, Layout};
-use param_spec::ALL_PARAMS;
-use params::PluginParams;
+use params::host::PluginParams;
+use params::ALL_PARAMS;
 use worker::Executor;
 
 pub struct Phasewright {

@@ -1,10 +1,18 @@
-//! Background work for one plugin instance: a thread of its own, fed through a bounded lock-free
-//! queue, handing results back through another, and disposing of whatever the audio thread no
-//! longer needs (so the audio thread never frees memory).
+//! Background work for one plugin instance: two lanes, each a thread of its own fed through a
+//! bounded lock-free queue, one queue of finished jobs back, and disposal of whatever the audio
+//! thread no longer needs (so the audio thread never frees memory).
 //!
-//! The audio side never waits: `submit` fails (and counts the drop) when the queue is full,
-//! `poll` returns `None` when nothing is ready. In offline rendering the same jobs run inline,
-//! to completion, inside `submit`, which makes renders deterministic.
+//! - The **short** lane takes jobs that finish in milliseconds (taps, learning, frame orders);
+//!   the **long** lane takes jobs of seconds (reconstruction, resynthesis). A long job never
+//!   delays a short one.
+//! - Jobs are boxes made before the audio thread runs (see `engine::job_slot`): the job's inputs
+//!   and its result travel in the same box, which comes back to be reused, so submitting
+//!   allocates nothing.
+//! - Long jobs check a `Cancel` between iterations and stop when their owner supersedes them.
+//!
+//! The audio side never waits: `submit` fails (and counts the drop) when a lane is full, `poll`
+//! returns `None` when nothing is ready. In offline rendering the same jobs run inline, to
+//! completion, inside `submit`, which makes renders deterministic.
 
 use std::any::Any;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -16,16 +24,49 @@ use crossbeam::queue::ArrayQueue;
 
 use crate::dsp::denormal::FlushGuard;
 
-/// Work that runs off the audio thread.
-pub trait Job: Send + 'static {
-    type Output: Send + 'static;
-    fn run(self) -> Self::Output;
+/// Which thread runs a job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lane {
+    /// Milliseconds: taps, learning, orders.
+    Short,
+    /// Seconds: iterative reconstruction; cancellable between iterations.
+    Long,
+}
+
+const LANES: [Lane; 2] = [Lane::Short, Lane::Long];
+
+/// Work that runs off the audio thread and comes back, with its result inside, to its owner.
+pub trait Job: Any + Send {
+    fn run(&mut self);
+    fn lane(&self) -> Lane;
+    /// The engine stage the job returns to.
+    fn owner(&self) -> usize;
+    /// The box as `Any`, for its owner to take back its own type (no allocation).
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
+}
+
+/// Tells a job whether its owner still wants it: the owner's generation counter, and the
+/// generation the job was submitted under.
+pub struct Cancel<'a> {
+    current: &'a AtomicU64,
+    submitted: u64,
+}
+
+impl<'a> Cancel<'a> {
+    pub fn new(current: &'a AtomicU64, submitted: u64) -> Self {
+        Self { current, submitted }
+    }
+
+    /// True once the owner has moved on: stop at the next iteration.
+    pub fn is_cancelled(&self) -> bool {
+        self.current.load(Ordering::Acquire) != self.submitted
+    }
 }
 
 /// How jobs are run.
 #[derive(Clone, Copy, Debug)]
 pub enum Executor {
-    /// On the instance's own thread; the audio thread never waits for it.
+    /// On the instance's own threads; the audio thread never waits for them.
     Thread,
     /// Synchronously inside `submit`, for offline rendering. `permit` wraps the job so that a
     /// host-side allocation guard can allow the allocations jobs make (the plugin passes
@@ -37,73 +78,78 @@ pub enum Executor {
 pub type Spent = Box<dyn Any + Send>;
 
 const JOB_CAPACITY: usize = 16;
-const RESULT_CAPACITY: usize = 4;
+/// Every request of every job slot fits, so a finished job never waits for room.
+const RESULT_CAPACITY: usize = 32;
 const SPENT_CAPACITY: usize = 64;
-/// How long the idle thread sleeps between looks at its queues. Waking it from the audio thread
+/// How long an idle thread sleeps between looks at its queues. Waking it from the audio thread
 /// would be a system call; a short poll costs nothing measurable.
 const IDLE_POLL: Duration = Duration::from_millis(2);
 
-struct Shared<J: Job> {
-    jobs: ArrayQueue<J>,
-    results: ArrayQueue<J::Output>,
+struct Shared {
+    lanes: [ArrayQueue<Box<dyn Job>>; 2],
+    results: ArrayQueue<Box<dyn Job>>,
     spent: ArrayQueue<Spent>,
     stop: AtomicBool,
     dropped_jobs: AtomicU64,
 }
 
-pub struct Worker<J: Job> {
-    shared: Arc<Shared<J>>,
+pub struct Worker {
+    shared: Arc<Shared>,
     executor: Executor,
-    thread: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
 }
 
-impl<J: Job> Worker<J> {
-    /// Starts the worker (and its thread, for `Executor::Thread`). Not for the audio thread.
+impl Worker {
+    /// Starts the worker (and its threads, for `Executor::Thread`). Not for the audio thread.
     pub fn new(executor: Executor, name: &str) -> Self {
         let shared = Arc::new(Shared {
-            jobs: ArrayQueue::new(JOB_CAPACITY),
+            lanes: LANES.map(|_| ArrayQueue::new(JOB_CAPACITY)),
             results: ArrayQueue::new(RESULT_CAPACITY),
             spent: ArrayQueue::new(SPENT_CAPACITY),
             stop: AtomicBool::new(false),
             dropped_jobs: AtomicU64::new(0),
         });
-        let thread = matches!(executor, Executor::Thread).then(|| {
-            let shared = shared.clone();
-            std::thread::Builder::new()
-                .name(name.to_string())
-                .spawn(move || run_thread(&shared))
-                .expect("cannot start the worker thread")
-        });
+        let threads = match executor {
+            Executor::Thread => LANES
+                .iter()
+                .map(|lane| {
+                    let shared = shared.clone();
+                    let lane = *lane as usize;
+                    std::thread::Builder::new()
+                        .name(format!("{name}-{}", ["short", "long"][lane]))
+                        .spawn(move || run_lane(&shared, lane))
+                        .expect("cannot start a worker thread")
+                })
+                .collect(),
+            Executor::Inline { .. } => Vec::new(),
+        };
         Self {
             shared,
             executor,
-            thread,
+            threads,
         }
     }
 
-    /// Queues `job` without waiting. When the queue is full the job is dropped, counted, and
-    /// handed back so the caller can try again later (and need not free it).
-    pub fn submit(&self, job: J) -> Result<(), J> {
+    /// Queues `job` on its lane without waiting. When the lane is full the job is counted as
+    /// dropped and handed back, so the caller can reuse it (and need not free it).
+    pub fn submit(&self, mut job: Box<dyn Job>) -> Result<(), Box<dyn Job>> {
         match self.executor {
-            Executor::Thread => self.shared.jobs.push(job).inspect_err(|_| {
-                self.shared.dropped_jobs.fetch_add(1, Ordering::Relaxed);
-            }),
+            Executor::Thread => self.shared.lanes[job.lane() as usize]
+                .push(job)
+                .inspect_err(|_| {
+                    self.shared.dropped_jobs.fetch_add(1, Ordering::Relaxed);
+                }),
             Executor::Inline { permit } => {
-                let mut job = Some(job);
-                permit(&mut || {
-                    if let Some(out) = job.take().map(Job::run) {
-                        // Latest wins; a displaced older result is freed here, inside `permit`.
-                        drop(self.shared.results.force_push(out));
-                    }
-                });
-                Ok(())
+                permit(&mut || job.run());
+                // Room is certain: results hold every request there is.
+                self.shared.results.push(job)
             }
         }
     }
 
-    /// A finished result, if any. Returns `None` while the disposal queue lacks room for what
+    /// A finished job, if any. Returns `None` while the disposal queue lacks room for what
     /// installing a result may retire, so the audio thread never has to free anything itself.
-    pub fn poll(&self) -> Option<J::Output> {
+    pub fn poll(&self) -> Option<Box<dyn Job>> {
         let spent = &self.shared.spent;
         if spent.capacity() - spent.len() < 2 {
             return None;
@@ -125,37 +171,37 @@ impl<J: Job> Worker<J> {
         }
     }
 
-    /// Jobs dropped because the queue was full, since the worker started.
+    /// Jobs dropped because a lane was full, since the worker started.
     pub fn dropped_jobs(&self) -> u64 {
         self.shared.dropped_jobs.load(Ordering::Relaxed)
     }
 }
 
-impl<J: Job> Drop for Worker<J> {
+impl Drop for Worker {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Release);
-        if let Some(thread) = self.thread.take() {
+        for thread in self.threads.drain(..) {
             thread.thread().unpark();
             let _ = thread.join();
         }
     }
 }
 
-fn run_thread<J: Job>(shared: &Shared<J>) {
+fn run_lane(shared: &Shared, lane: usize) {
     let _flush = FlushGuard::new();
     while !shared.stop.load(Ordering::Acquire) {
         while shared.spent.pop().is_some() {}
-        let Some(job) = shared.jobs.pop() else {
+        let Some(mut job) = shared.lanes[lane].pop() else {
             std::thread::park_timeout(IDLE_POLL);
             continue;
         };
-        let mut output = job.run();
-        // Wait for room rather than drop a finished result; the audio side drains it.
-        while let Err(back) = shared.results.push(output) {
+        job.run();
+        // Wait for room rather than drop a finished job; the audio side drains the queue.
+        while let Err(back) = shared.results.push(job) {
             if shared.stop.load(Ordering::Acquire) {
                 return;
             }
-            output = back;
+            job = back;
             while shared.spent.pop().is_some() {}
             std::thread::park_timeout(IDLE_POLL);
         }
@@ -163,79 +209,5 @@ fn run_thread<J: Job>(shared: &Shared<J>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::mpsc;
-
-    /// A job that holds the worker until the test releases it.
-    struct Blocking(mpsc::Receiver<()>, u32);
-    impl Job for Blocking {
-        type Output = u32;
-        fn run(self) -> u32 {
-            let _ = self.0.recv();
-            self.1
-        }
-    }
-
-    fn wait_for<T>(mut f: impl FnMut() -> Option<T>) -> T {
-        for _ in 0..5000 {
-            if let Some(v) = f() {
-                return v;
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        panic!("the worker produced nothing within 5 s");
-    }
-
-    #[test]
-    fn audio_side_never_waits_for_a_busy_worker() {
-        let worker = Worker::<Blocking>::new(Executor::Thread, "test-worker");
-        let (release, held) = mpsc::channel();
-        worker.submit(Blocking(held, 7)).ok().unwrap();
-        // While the job is stuck, polling returns at once with nothing ...
-        for _ in 0..100 {
-            assert!(worker.poll().is_none());
-        }
-        // ... and a full queue refuses more work instead of blocking.
-        let mut refused = 0;
-        for i in 0..(JOB_CAPACITY as u32 + 4) {
-            let (_tx, rx) = mpsc::channel();
-            if worker.submit(Blocking(rx, i)).is_err() {
-                refused += 1;
-            }
-        }
-        assert!(refused >= 3, "refused {refused}");
-        assert_eq!(worker.dropped_jobs(), refused);
-        release.send(()).unwrap();
-        assert_eq!(wait_for(|| worker.poll()), 7);
-    }
-
-    #[test]
-    fn spent_data_is_dropped_on_the_worker_thread() {
-        struct NoteDropThread(mpsc::Sender<std::thread::ThreadId>);
-        impl Drop for NoteDropThread {
-            fn drop(&mut self) {
-                let _ = self.0.send(std::thread::current().id());
-            }
-        }
-        let worker = Worker::<Blocking>::new(Executor::Thread, "test-worker");
-        let (tx, rx) = mpsc::channel();
-        worker.retire(Box::new(NoteDropThread(tx)));
-        let dropped_on = rx.recv_timeout(Duration::from_secs(5)).unwrap();
-        assert_ne!(dropped_on, std::thread::current().id());
-    }
-
-    #[test]
-    fn inline_executor_finishes_the_job_before_submit_returns() {
-        struct Square(u64);
-        impl Job for Square {
-            type Output = u64;
-            fn run(self) -> u64 {
-                self.0 * self.0
-            }
-        }
-        let worker = Worker::<Square>::new(Executor::Inline { permit: |f| f() }, "unused");
-        worker.submit(Square(12)).ok().unwrap();
-        assert_eq!(worker.poll(), Some(144));
-    }
-}
+#[path = "worker_tests.rs"]
+mod tests;

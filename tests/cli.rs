@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use common::{convolve, data, load, relative_error_db};
-use phasewright::demo::lowpass_taps;
-use phasewright::io::{read_wav, SampleFormat};
+use phasewright::cli::demo::lowpass_taps;
+use phasewright::cli::io::{read_wav, SampleFormat};
 
 fn phasewright(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_phasewright"))
@@ -185,10 +185,7 @@ fn params_lists_every_parameter_as_json() {
     ok(&result);
     let list: Vec<serde_json::Value> = serde_json::from_slice(&result.stdout).unwrap();
     let ids: Vec<&str> = list.iter().map(|p| p["id"].as_str().unwrap()).collect();
-    let expected: Vec<&str> = phasewright::param_spec::PARAMS
-        .iter()
-        .map(|p| p.id)
-        .collect();
+    let expected: Vec<&str> = phasewright::params::PARAMS.iter().map(|p| p.id).collect();
     assert_eq!(ids, expected);
     let window = list.iter().find(|p| p["id"] == "spec_window").unwrap();
     assert_eq!(window["default"], 2048);
@@ -261,8 +258,8 @@ fn train_learns_taps_that_beat_the_noisy_input_on_held_out_pairs() {
 
 #[test]
 fn render_learns_a_noise_profile_from_automation_and_repeats_whatever_the_block_size() {
-    use phasewright::io::{write_wav, Audio};
-    use phasewright::learn::mixes::{make_mix, MixSpec, NoiseKind};
+    use phasewright::cli::io::{write_wav, Audio};
+    use phasewright::cli::mixes::{make_mix, MixSpec, NoiseKind};
     let dir = tempfile::tempdir().unwrap();
     let talker = load("speech/espeak_02_de.wav").channels[0].clone();
     let spec = MixSpec {

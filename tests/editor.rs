@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::clap_host::{change, LoadedPlugin};
 use common::stereo_excerpt;
-use phasewright::param_spec::ParamId;
+use phasewright::params::ParamId;
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
     ConnectionExt, CreateWindowAux, EventMask, ImageFormat, WindowClass,

@@ -4,8 +4,8 @@
 mod common;
 
 use common::{load, relative_error_db};
-use phasewright::dsp::frame_ops::{FrameOps, PhaseMode};
 use phasewright::dsp::stft::{FrameBuffers, StreamingStft};
+use phasewright::stages::frame_ops::{FrameOps, PhaseMode};
 use realfft::num_complex::Complex32;
 use realfft::RealFftPlanner;
 

@@ -8,9 +8,9 @@ mod common;
 
 use common::clap_host::{change, LoadedPlugin, ParamChange};
 use common::{data, relative_error_db};
-use phasewright::io::read_wav;
-use phasewright::learn::mixes::{make_mix, Mix, MixSpec, NoiseKind};
-use phasewright::param_spec::{ParamId, LEARN_TAPS};
+use phasewright::cli::io::read_wav;
+use phasewright::cli::mixes::{make_mix, Mix, MixSpec, NoiseKind};
+use phasewright::params::{ParamId, LEARN_TAPS};
 
 const RATE: u32 = 48000;
 const LEAD_IN: f64 = 0.3;

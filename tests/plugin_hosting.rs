@@ -7,8 +7,8 @@ mod common;
 
 use common::clap_host::{change, clap_value, LoadedPlugin};
 use common::{convolve, relative_error_db, rms, stereo_excerpt};
-use phasewright::demo::lowpass_taps;
-use phasewright::param_spec::{ParamId, PARAMS};
+use phasewright::cli::demo::lowpass_taps;
+use phasewright::params::{ParamId, PARAMS};
 use phasewright::taps_file::TapsFile;
 
 const SPEECH: &str = "speech/espeak_01_en.wav";

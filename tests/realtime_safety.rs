@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use common::{relative_error_db, stereo_excerpt};
 use nice_assert_no_alloc::assert_no_alloc;
-use phasewright::demo::lowpass_taps;
+use phasewright::cli::demo::lowpass_taps;
 use phasewright::engine::{Engine, EngineConfig, EngineShared, Layout};
-use phasewright::param_spec::ParamId;
+use phasewright::params::ParamId;
 use phasewright::worker::Executor;
 
 const BLOCKS: [usize; 7] = [1, 17, 64, 333, 512, 2048, 4096];
@@ -105,17 +105,17 @@ fn the_audio_path_never_allocates_while_parameters_sweep_and_taps_swap() {
     let mut tail = [vec![0.0f32; 512], vec![0.0f32; 512]];
     let silence = [vec![0.0f32; 512], vec![0.0f32; 512]];
     for _ in 0..2000 {
-        if shared.status.taps_len.load(Ordering::Relaxed) as usize == last_taps {
+        if shared.denoise.taps_len.load(Ordering::Relaxed) as usize == last_taps {
             break;
         }
         std::thread::sleep(Duration::from_millis(1));
         guarded_block(&mut engine, &mut tail, &silence, 0, 512);
     }
     assert_eq!(
-        shared.status.taps_len.load(Ordering::Relaxed) as usize,
+        shared.denoise.taps_len.load(Ordering::Relaxed) as usize,
         last_taps
     );
-    assert!(shared.status.reference_peak.load(Ordering::Relaxed) >= 0.0);
+    assert!(shared.denoise.reference_peak.load(Ordering::Relaxed) >= 0.0);
     assert!(chans.iter().flatten().all(|x| x.is_finite()));
 }
 
@@ -156,7 +156,7 @@ fn learning_in_every_mode_never_allocates_while_learned_taps_swap_in() {
         });
         // Keep playing (guarded) until the worker's 128-tap filter is in.
         for round in 0..2000 {
-            if shared.status.taps_len.load(Ordering::Relaxed) == 128 {
+            if shared.denoise.taps_len.load(Ordering::Relaxed) == 128 {
                 break;
             }
             let start = (round * 512) % (frames - 512);
@@ -165,13 +165,16 @@ fn learning_in_every_mode_never_allocates_while_learned_taps_swap_in() {
             std::thread::sleep(Duration::from_millis(1));
         }
         assert_eq!(
-            shared.status.taps_len.load(Ordering::Relaxed),
+            shared.denoise.taps_len.load(Ordering::Relaxed),
             128,
             "{name}"
         );
         let learned = shared.taps.get().expect("learned taps are in the slot");
         assert_eq!(learned.metadata["method"], name);
-        assert!(shared.learn.solves.load(Ordering::Relaxed) >= 2, "{name}");
+        assert!(
+            shared.denoise.learn.solves.load(Ordering::Relaxed) >= 2,
+            "{name}"
+        );
         assert!(chans.iter().flatten().all(|x| x.is_finite()), "{name}");
     }
 }
@@ -202,12 +205,13 @@ fn reordering_never_allocates_in_segment_and_capture_modes_with_every_order() {
             engine.set(ParamId::SpecPhase, ((k / 35) % 4) as f32);
         });
         let orders = shared
+            .reorder
             .embedding
             .lock()
             .unwrap()
             .as_ref()
             .map_or(0, |v| v.serial);
-        let misses = shared.status.order_misses.load(Ordering::Relaxed);
+        let misses = shared.reorder.misses.load(Ordering::Relaxed);
         eprintln!("mode {mode}: {orders} similarity orders, {misses} misses");
         assert!(orders >= 2, "mode {mode}: {orders} orders came back");
         assert!(chans.iter().flatten().all(|x| x.is_finite()), "mode {mode}");

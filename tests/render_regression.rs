@@ -22,14 +22,35 @@ const CASES: &[(&str, Input, &[&str])] = &[
     (
         "noise_profile_learning",
         Input::Speech,
-        &["--set", "denoise_mode=noise_profile", "--automation", "LEARN"],
+        &[
+            "--set",
+            "denoise_mode=noise_profile",
+            "--automation",
+            "LEARN",
+        ],
     ),
     ("phase_zero", Input::Music, &["--set", "spec_phase=zero"]),
-    ("phase_conjugate", Input::Music, &["--set", "spec_phase=conjugate"]),
-    ("phase_random", Input::Music, &["--set", "spec_phase=random", "--set", "spec_seed=7"]),
-    ("permute_bins", Input::Music, &["--set", "spec_permute=on", "--set", "spec_seed=3"]),
+    (
+        "phase_conjugate",
+        Input::Music,
+        &["--set", "spec_phase=conjugate"],
+    ),
+    (
+        "phase_random",
+        Input::Music,
+        &["--set", "spec_phase=random", "--set", "spec_seed=7"],
+    ),
+    (
+        "permute_bins",
+        Input::Music,
+        &["--set", "spec_permute=on", "--set", "spec_seed=3"],
+    ),
     ("reverse_bins", Input::Music, &["--set", "spec_reverse=on"]),
-    ("checkerboard", Input::Music, &["--set", "spec_checkerboard=on"]),
+    (
+        "checkerboard",
+        Input::Music,
+        &["--set", "spec_checkerboard=on"],
+    ),
     (
         "segment_pca",
         Input::Music,
@@ -137,12 +158,19 @@ fn support_file(dir: &Path, name: &str) -> PathBuf {
             let taps: Vec<f64> = (0..63)
                 .map(|i| {
                     let t = i as f64 - 31.0;
-                    let sinc = if t == 0.0 { 0.5 } else { (0.5 * std::f64::consts::PI * t).sin() / (std::f64::consts::PI * t) };
+                    let sinc = if t == 0.0 {
+                        0.5
+                    } else {
+                        (0.5 * std::f64::consts::PI * t).sin() / (std::f64::consts::PI * t)
+                    };
                     let w = 0.54 - 0.46 * (2.0 * std::f64::consts::PI * i as f64 / 62.0).cos();
                     sinc * w
                 })
                 .collect();
-            ("taps.json", serde_json::json!({"sample_rate": 32000, "taps": taps}).to_string())
+            (
+                "taps.json",
+                serde_json::json!({"sample_rate": 32000, "taps": taps}).to_string(),
+            )
         }
         "LEARN" => (
             "learn.json",
@@ -208,5 +236,9 @@ fn renders_match_the_recorded_hashes_bit_for_bit() {
         .map(|(name, _)| name)
         .collect();
     assert!(changed.is_empty(), "renders that changed: {changed:?}");
-    assert_eq!(recorded.len(), CASES.len(), "every recorded case is rendered");
+    assert_eq!(
+        recorded.len(),
+        CASES.len(),
+        "every recorded case is rendered"
+    );
 }

@@ -6,8 +6,10 @@ mod common;
 use std::process::Command;
 
 use common::{data, load};
-use phasewright::learn::features::{mel_db_features, Weighting};
-use phasewright::reorder::{stft, ReorderSettings, N_MELS};
+use phasewright::analysis::order::features::{mel_db_features, Weighting};
+use phasewright::analysis::order::N_MELS;
+use phasewright::cli::reorder_file::ReorderSettings;
+use phasewright::dsp::stft::stft;
 
 fn reference() -> serde_json::Value {
     let path = concat!(
@@ -30,7 +32,7 @@ fn features_match_librosa_on_the_same_frame() {
     let reference = reference();
     let trumpet = load("music/trumpet.wav");
     let settings = ReorderSettings::default();
-    let frames = stft(&trumpet.channels[0], &settings).unwrap();
+    let frames = stft(&trumpet.channels[0], &settings.layout()).unwrap();
     for (name, weighting) in [
         ("none", Weighting::None),
         ("volume", Weighting::Volume),
@@ -114,15 +116,16 @@ fn the_pca_order_matches_scikit_learn_up_to_reversal() {
             "{name}: {same} of {} in place",
             order.len()
         );
-        let audio = phasewright::io::read_wav(&out).unwrap();
+        let audio = phasewright::cli::io::read_wav(&out).unwrap();
         assert_eq!(audio.frames(), load("music/trumpet.wav").frames());
     }
 }
 
 #[test]
 fn tsne_keeps_the_frames_of_each_distinct_note_together() {
-    use phasewright::learn::tsne::TsneMethod;
-    use phasewright::reorder::{reorder, Embedding};
+    use phasewright::analysis::order::tsne::TsneMethod;
+    use phasewright::analysis::order::{Embedding, OrderSettings};
+    use phasewright::cli::reorder_file::reorder;
     // Four notes of different pitch and timbre, 0.4 s each, played A B C D three times.
     let rate = 22050usize;
     let notes: [(f64, f64); 4] = [(220.0, 1.0), (330.0, 0.5), (495.0, 0.25), (742.5, 0.7)];
@@ -146,8 +149,11 @@ fn tsne_keeps_the_frames_of_each_distinct_note_together() {
     }
     for tsne_method in [TsneMethod::Exact, TsneMethod::BarnesHut] {
         let settings = ReorderSettings {
-            embedding: Embedding::Tsne,
-            tsne_method,
+            order: OrderSettings {
+                embedding: Embedding::Tsne,
+                tsne_method,
+                ..Default::default()
+            },
             ..Default::default()
         };
         let found = reorder(&signal, rate as f64, &settings).unwrap();

@@ -7,7 +7,8 @@ mod common;
 
 use common::clap_host::{change, LoadedPlugin};
 use common::{load, relative_error_db};
-use phasewright::param_spec::{ParamId, FRAME_ORDERS};
+use phasewright::params::{Choice, ParamId};
+use phasewright::stages::frame_memory::FrameOrder;
 
 const RATE: u32 = 44100;
 const WINDOW: usize = 2048;
@@ -110,7 +111,7 @@ fn segments_play_in_each_order_with_the_reported_latency_and_repeat_bit_for_bit(
     let latency = WINDOW + 2 * n * HOP;
     let notes = two_notes(7.0);
     let input = vec![notes.clone(), notes];
-    for (order, name) in FRAME_ORDERS.iter().enumerate() {
+    for (order, name) in FrameOrder::NAMES.iter().enumerate() {
         let mut a = configured(1.0, seconds, true, 512);
         assert_eq!(a.latency() as usize, latency, "{name}");
         let out = render(&mut a, &input, 512, order, &[]);
@@ -161,7 +162,7 @@ fn a_capture_loops_exactly_in_each_order_and_lets_the_input_through_before_and_a
         (on, ParamId::ReorderCapture, 1.0),
         (off, ParamId::ReorderCapture, 0.0),
     ];
-    for (order, name) in FRAME_ORDERS.iter().enumerate() {
+    for (order, name) in FrameOrder::NAMES.iter().enumerate() {
         let mut a = configured(2.0, seconds, true, 512);
         assert_eq!(
             a.latency() as usize,
@@ -212,7 +213,10 @@ fn at_real_time_pace_every_order_is_back_in_time_so_the_sound_is_the_offline_ren
     // the sound.
     let notes = two_notes(3.0);
     let input = vec![notes.clone(), notes];
-    let tsne = FRAME_ORDERS.iter().position(|o| *o == "t-SNE").unwrap();
+    let tsne = FrameOrder::NAMES
+        .iter()
+        .position(|o| *o == "t-SNE")
+        .unwrap();
     let mut offline = configured(1.0, 0.5, true, 512);
     let expected = render(&mut offline, &input, 512, tsne, &[]);
     let mut live = configured(1.0, 0.5, false, 512);
@@ -226,7 +230,7 @@ fn a_saved_project_reopens_in_its_reorder_mode_with_its_latency_and_sound() {
     let seconds = 0.5;
     let n = (seconds * RATE as f32 / HOP as f32).round() as usize;
     let input = trumpet(3.0);
-    let walk = FRAME_ORDERS.iter().position(|o| *o == "Walk").unwrap();
+    let walk = FrameOrder::NAMES.iter().position(|o| *o == "Walk").unwrap();
     let mut a = configured(1.0, seconds, true, 512);
     let first = render(&mut a, &input, 512, walk, &[(0, ParamId::SpecSeed, 77.0)]);
     let saved = a.save_state();

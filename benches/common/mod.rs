@@ -1,6 +1,6 @@
 //! What the benches share: real speech, fed as a host feeds a plugin.
 
-use phasewright::io::read_wav;
+use phasewright::cli::io::read_wav;
 
 /// Frames per host block in every bench.
 pub const BLOCK: usize = 512;

@@ -115,7 +115,7 @@ struct ChannelState {
     /// The previous input block, then the current one as it fills: the overlap-save segment, and
     /// the direct-form head's history.
     segment: Vec<f32>,
-    /// Spectra of past segments, newest at `FirStage::newest`.
+    /// Spectra of past segments, newest at `FirFilter::newest`.
     delay_line: Vec<Vec<Complex32>>,
     /// Tail-partition output for the current block: for the current filter, and for the one
     /// fading out.
@@ -123,7 +123,7 @@ struct ChannelState {
     tail_previous: Vec<f32>,
 }
 
-pub struct FirStage {
+pub struct FirFilter {
     channels: Vec<ChannelState>,
     /// Position in the current block, shared by all channels.
     pos: usize,
@@ -140,7 +140,7 @@ pub struct FirStage {
     fade_len: usize,
 }
 
-impl FirStage {
+impl FirFilter {
     pub fn new(channels: usize) -> Self {
         let mut planner = RealFftPlanner::<f32>::new();
         let forward = planner.plan_fft_forward(FFT_LEN);
@@ -307,6 +307,26 @@ impl FirStage {
     }
 }
 
+/// Floor of `magnitude_response_db`: a null reads this.
+pub const RESPONSE_FLOOR_DB: f32 = -100.0;
+
+/// Magnitude response of `taps` in dB at `points` frequencies from 0 to Nyquist.
+pub fn magnitude_response_db(taps: &[f32], points: usize) -> Vec<f32> {
+    let n = (2 * (points - 1)).max(taps.len()).next_power_of_two();
+    let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n);
+    let mut time = vec![0.0f32; n];
+    time[..taps.len()].copy_from_slice(taps);
+    let mut spectrum = fft.make_output_vec();
+    let _ = fft.process(&mut time, &mut spectrum);
+    let step = (n / 2) as f32 / (points - 1) as f32;
+    (0..points)
+        .map(|i| {
+            let c = spectrum[((i as f32 * step).round() as usize).min(n / 2)];
+            (20.0 * c.norm().max(1e-10).log10()).max(RESPONSE_FLOOR_DB)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,7 +353,7 @@ mod tests {
 
     /// Worst error relative to the reference's peak, per channel, over blocks of `block`.
     fn relative_error(taps: &[f32], x: &[Vec<f32>], block: usize) -> f64 {
-        let mut stage = FirStage::new(x.len());
+        let mut stage = FirFilter::new(x.len());
         stage.install(Box::new(FirKernel::new(taps).unwrap()), 0);
         let mut y: Vec<Vec<f32>> = x.to_vec();
         let mut start = 0;
@@ -390,7 +410,7 @@ mod tests {
         let mut rng = rand::rngs::StdRng::seed_from_u64(3);
         let (a, b) = (random(700, &mut rng), random(3000, &mut rng));
         let x = random(20000, &mut rng);
-        let mut stage = FirStage::new(1);
+        let mut stage = FirFilter::new(1);
         stage.install(Box::new(FirKernel::new(&a).unwrap()), 0);
         let mut y = x.clone();
         let (first, second) = y.split_at_mut(9001);
@@ -416,7 +436,7 @@ mod tests {
         let x: Vec<f32> = (0..9600)
             .map(|n| (std::f32::consts::TAU * 440.0 * n as f32 / sr).sin() * 0.5)
             .collect();
-        let mut stage = FirStage::new(1);
+        let mut stage = FirFilter::new(1);
         let mut y = x.clone();
         let (a, b) = y.split_at_mut(4801);
         stage.process(&mut [a]);
@@ -442,5 +462,15 @@ mod tests {
             (y[9599] + x[9599]).abs() < 1e-6,
             "the new filter is fully in after the fade"
         );
+    }
+
+    #[test]
+    fn response_of_simple_filters() {
+        let flat = magnitude_response_db(&[1.0], 65);
+        assert!(flat.iter().all(|v| v.abs() < 1e-5));
+        // Two-tap average: 0 dB at DC, a null at Nyquist.
+        let average = magnitude_response_db(&[0.5, 0.5], 65);
+        assert!(average[0].abs() < 1e-5);
+        assert_eq!(average[64], RESPONSE_FLOOR_DB);
     }
 }

@@ -1,9 +1,8 @@
-//! Signal processing that runs in the audio callback. Nothing here allocates after construction.
+//! Pure signal-processing primitives: they import nothing outside `dsp`, and nothing here
+//! allocates after construction.
 
 pub mod denormal;
 pub mod fir;
-pub mod frame_ops;
-pub mod reorder;
+pub mod mel;
 pub mod smoother;
 pub mod stft;
-pub mod window;

@@ -21,7 +21,7 @@ use clack_extensions::render::{PluginRender, RenderMode};
 use clack_extensions::state::{HostState, HostStateImpl, PluginState};
 use clack_host::events::event_types::ParamValueEvent;
 use clack_host::prelude::*;
-use phasewright::param_spec::{ParamId, ParamKind};
+use phasewright::params::{ParamId, ParamKind};
 
 pub const PLUGIN_ID: &str = "org.phasewright.phasewright";
 

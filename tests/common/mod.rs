@@ -5,7 +5,7 @@ pub mod clap_host;
 
 use std::path::PathBuf;
 
-use phasewright::io::{read_wav, Audio};
+use phasewright::cli::io::{read_wav, Audio};
 
 /// `../shared/data/<rel>`, beside the repository.
 pub fn data(rel: &str) -> PathBuf {

@@ -1,0 +1,5 @@
+//! Worker-side algorithms: what runs off the audio thread, on the worker or from the command
+//! line. No file I/O and no plugin framework here.
+
+pub mod denoise;
+pub mod order;

@@ -1,0 +1,109 @@
+//! `phasewright render`.
+
+use std::path::{Path, PathBuf};
+
+use phasewright::cli::io::{read_wav, write_wav, SampleFormat};
+use phasewright::cli::render::{parse_assignment, parse_preset, render, Automation, RenderOptions};
+use phasewright::taps_file::TapsFile;
+
+use crate::common::progress_bar;
+
+#[derive(clap::Args)]
+pub struct RenderArgs {
+    input: PathBuf,
+    #[arg(short, long)]
+    output: PathBuf,
+    /// JSON object of parameter values, applied before --set.
+    #[arg(long)]
+    preset: Option<PathBuf>,
+    /// A parameter value, ID=VALUE (see `phasewright params`); repeatable.
+    #[arg(long = "set", value_name = "ID=VALUE")]
+    set: Vec<String>,
+    /// JSON list of {"id": .., "points": [[seconds, value], ..]} ramps.
+    #[arg(long)]
+    automation: Option<PathBuf>,
+    /// WAV fed to the "Reference" sidechain input.
+    #[arg(long)]
+    sidechain: Option<PathBuf>,
+    /// Taps file for the denoise stage.
+    #[arg(long)]
+    taps: Option<PathBuf>,
+    /// Block size handed to the engine, as a host's buffer size.
+    #[arg(long, default_value_t = 512)]
+    block: usize,
+    /// Output sample format (default: the input's).
+    #[arg(long, value_enum)]
+    format: Option<SampleFormat>,
+    /// Print a JSON summary on standard output.
+    #[arg(long)]
+    json: bool,
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {what} '{}': {e}", path.display()))?;
+    serde_json::from_str(&text)
+        .map_err(|e| format!("{what} '{}' is not valid: {e}", path.display()))
+}
+
+impl RenderArgs {
+    pub fn run(self) -> Result<(), String> {
+        let audio = read_wav(&self.input)?;
+        let mut options = RenderOptions {
+            block: self.block,
+            ..Default::default()
+        };
+        if let Some(p) = &self.preset {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| format!("cannot read preset '{}': {e}", p.display()))?;
+            options.settings =
+                parse_preset(&text).map_err(|e| format!("'{}': {e}", p.display()))?;
+        }
+        for s in &self.set {
+            options.settings.push(parse_assignment(s)?);
+        }
+        if let Some(p) = &self.automation {
+            options.automation = read_json::<Vec<Automation>>(p, "automation")?;
+        }
+        if let Some(p) = &self.taps {
+            let t = TapsFile::read(p)?;
+            if t.sample_rate != audio.sample_rate as f32 {
+                eprintln!(
+                    "warning: taps were made at {} Hz, the input runs at {} Hz",
+                    t.sample_rate, audio.sample_rate
+                );
+            }
+            options.taps = Some(t);
+        }
+        let reference = self.sidechain.as_deref().map(read_wav).transpose()?;
+        let bar = progress_bar(audio.frames(), "rendering");
+        let rendered = render(&audio, reference.as_ref(), &options, |done| {
+            bar.set_position(done as u64)
+        })?;
+        bar.finish_and_clear();
+        let output = &self.output;
+        let clipped = write_wav(output, &rendered, self.format.unwrap_or(audio.format))?;
+        if clipped > 0 {
+            eprintln!(
+                "warning: {clipped} samples clipped at full scale in '{}'",
+                output.display()
+            );
+        }
+        if self.json {
+            let peak = rendered
+                .channels
+                .iter()
+                .flatten()
+                .fold(0.0f32, |m, x| m.max(x.abs()));
+            println!(
+                "{}",
+                serde_json::json!({
+                    "input": self.input, "output": output, "frames": rendered.frames(),
+                    "sample_rate": rendered.sample_rate, "channels": rendered.channels.len(),
+                    "peak": peak, "clipped": clipped,
+                })
+            );
+        }
+        Ok(())
+    }
+}

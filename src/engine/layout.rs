@@ -1,0 +1,94 @@
+//! What fixes an engine for its lifetime: the sample rate, the channels, how background jobs
+//! run, and the layout (the settings that fix latency and memory).
+//!
+//! CLAP allows a latency change only while the plugin is (re)activated, so a layout set later
+//! stays pending until the host re-creates the engine (the plugin asks it to restart). The
+//! parameters of the layout are the ones the table marks `layout`.
+
+use crate::params::{Choice, ParamId};
+use crate::stages::frame_memory::ReorderMode;
+use crate::worker::Executor;
+
+/// The settings that fix latency and memory: they take effect when an engine is built.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Layout {
+    /// STFT window size and overlap (see `dsp::stft` for the allowed values).
+    pub window: usize,
+    pub overlap: usize,
+    pub reorder: ReorderMode,
+    /// Segment or capture length in seconds (0 when reordering is off).
+    pub reorder_seconds: f32,
+}
+
+impl Layout {
+    /// The layout the plain values of these parameters ask for.
+    pub fn from_values(value: impl Fn(ParamId) -> f32) -> Self {
+        let reorder = ReorderMode::from_index(value(ParamId::ReorderMode).round() as usize);
+        let (lo, hi) = ParamId::ReorderLength.spec().range();
+        Self {
+            window: ParamId::SpecWindow.option(value(ParamId::SpecWindow)),
+            overlap: ParamId::SpecOverlap.option(value(ParamId::SpecOverlap)),
+            reorder,
+            reorder_seconds: match reorder {
+                ReorderMode::Off => 0.0,
+                _ => value(ParamId::ReorderLength).clamp(lo, hi),
+            },
+        }
+    }
+
+    /// The plain value of a layout parameter in this layout (None for other parameters, and
+    /// for a reorder length while reordering is off, which keeps its default).
+    pub fn value(&self, id: ParamId) -> Option<f32> {
+        let position =
+            |options: &[usize], v: usize| options.iter().position(|&o| o == v).unwrap_or(0) as f32;
+        match (id, id.spec().kind) {
+            (
+                ParamId::SpecWindow | ParamId::SpecOverlap,
+                crate::params::ParamKind::Choice { options },
+            ) => {
+                let v = if id == ParamId::SpecWindow {
+                    self.window
+                } else {
+                    self.overlap
+                };
+                Some(position(options, v))
+            }
+            (ParamId::ReorderMode, _) => Some(self.reorder.index() as f32),
+            (ParamId::ReorderLength, _) if self.reorder != ReorderMode::Off => {
+                Some(self.reorder_seconds)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Self::from_values(|id| id.spec().default)
+    }
+}
+
+/// What the host or the command line fixes for the engine's lifetime.
+#[derive(Clone, Copy, Debug)]
+pub struct EngineConfig {
+    pub sample_rate: f32,
+    pub channels: usize,
+    pub executor: Executor,
+    pub layout: Layout,
+}
+
+impl EngineConfig {
+    /// A configuration with the default layout.
+    pub fn new(sample_rate: f32, channels: usize, executor: Executor) -> Self {
+        Self {
+            sample_rate,
+            channels,
+            executor,
+            layout: Layout::default(),
+        }
+    }
+
+    pub fn with_layout(self, layout: Layout) -> Self {
+        Self { layout, ..self }
+    }
+}

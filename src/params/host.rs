@@ -1,0 +1,200 @@
+//! The host-facing parameters, built from the framework-free table (`params::table`), plus the
+//! state that is saved with a project beyond parameter values (the loaded taps).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use nice_plug::prelude::*;
+use nice_plug_egui::EguiEditorState;
+
+use super::{ParamId, ParamKind, ParamSpec, ALL_PARAMS, PARAMS};
+use crate::engine::EngineShared;
+use crate::taps_file::TapsFile;
+
+/// Key of the saved taps in the plugin state.
+const TAPS_KEY: &str = "denoise_taps";
+
+/// One host parameter of whichever kind its spec asks for.
+pub enum HostParam {
+    Float(FloatParam),
+    Toggle(BoolParam),
+    Choice(IntParam),
+}
+
+impl HostParam {
+    fn new(spec: &ParamSpec) -> Self {
+        let param = match spec.kind {
+            ParamKind::Decibels { min, max } => HostParam::Float(
+                FloatParam::new(spec.name, spec.default, FloatRange::Linear { min, max })
+                    .with_unit(" dB")
+                    .with_step_size(0.1)
+                    .with_value_to_string(Arc::new(move |v| {
+                        if v <= min {
+                            "-inf".into()
+                        } else {
+                            format!("{v:.1}")
+                        }
+                    })),
+            ),
+            ParamKind::Fraction => HostParam::Float(
+                FloatParam::new(
+                    spec.name,
+                    spec.default,
+                    FloatRange::Linear { min: 0.0, max: 1.0 },
+                )
+                .with_unit("%")
+                .with_value_to_string(formatters::v2s_f32_percentage(0))
+                .with_string_to_value(formatters::s2v_f32_percentage()),
+            ),
+            ParamKind::Toggle => {
+                let p = BoolParam::new(spec.name, spec.default != 0.0);
+                HostParam::Toggle(if spec.id == "bypass" {
+                    p.make_bypass()
+                } else {
+                    p
+                })
+            }
+            ParamKind::Choice { options } => {
+                choice(spec, options.len(), move |i| options[i].to_string())
+            }
+            ParamKind::Named { names } => choice(spec, names.len(), move |i| names[i].to_string()),
+            ParamKind::Integer { min, max } => HostParam::Choice(IntParam::new(
+                spec.name,
+                spec.default as i32,
+                IntRange::Linear {
+                    min: min as i32,
+                    max: max as i32,
+                },
+            )),
+            ParamKind::Seconds { min, max } => HostParam::Float(
+                FloatParam::new(
+                    spec.name,
+                    spec.default,
+                    FloatRange::Skewed {
+                        min,
+                        max,
+                        factor: FloatRange::skew_factor(-1.0),
+                    },
+                )
+                .with_unit(" s")
+                .with_step_size(0.01)
+                .with_value_to_string(formatters::v2s_f32_rounded(2)),
+            ),
+        };
+        if spec.automatable {
+            param
+        } else {
+            match param {
+                HostParam::Float(p) => HostParam::Float(p.non_automatable()),
+                HostParam::Toggle(p) => HostParam::Toggle(p.non_automatable()),
+                HostParam::Choice(p) => HostParam::Choice(p.non_automatable()),
+            }
+        }
+    }
+
+    /// The value in the engine's plain units (see `ParamSpec`).
+    pub fn plain(&self) -> f32 {
+        match self {
+            HostParam::Float(p) => p.value(),
+            HostParam::Toggle(p) => p.value() as u8 as f32,
+            HostParam::Choice(p) => p.value() as f32,
+        }
+    }
+
+    fn as_ptr(&self) -> ParamPtr {
+        match self {
+            HostParam::Float(p) => p.as_ptr(),
+            HostParam::Toggle(p) => p.as_ptr(),
+            HostParam::Choice(p) => p.as_ptr(),
+        }
+    }
+}
+
+/// A list parameter whose plain value is the index of the entry labelled `label(index)`.
+fn choice(
+    spec: &ParamSpec,
+    count: usize,
+    label: impl Fn(usize) -> String + Copy + Send + Sync + 'static,
+) -> HostParam {
+    HostParam::Choice(
+        IntParam::new(
+            spec.name,
+            spec.default as i32,
+            IntRange::Linear {
+                min: 0,
+                max: count as i32 - 1,
+            },
+        )
+        .with_value_to_string(Arc::new(move |i| label(i as usize)))
+        .with_string_to_value(Arc::new(move |s| {
+            (0..count)
+                .position(|i| label(i).eq_ignore_ascii_case(s.trim()))
+                .map(|i| i as i32)
+        })),
+    )
+}
+
+pub struct PluginParams {
+    params: Vec<HostParam>,
+    /// Taps and engine status, shared with the engine and the editor.
+    pub shared: Arc<EngineShared>,
+    pub editor_state: Arc<EguiEditorState>,
+}
+
+impl PluginParams {
+    pub fn new(shared: Arc<EngineShared>, editor_state: Arc<EguiEditorState>) -> Self {
+        Self {
+            params: PARAMS.iter().map(HostParam::new).collect(),
+            shared,
+            editor_state,
+        }
+    }
+
+    pub fn get(&self, id: ParamId) -> &HostParam {
+        &self.params[id as usize]
+    }
+}
+
+unsafe impl Params for PluginParams {
+    fn param_map(&self) -> Vec<(String, ParamPtr, String)> {
+        ALL_PARAMS
+            .iter()
+            .map(|p| {
+                let spec = p.spec();
+                (
+                    spec.id.to_string(),
+                    self.get(*p).as_ptr(),
+                    spec.group.name().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    fn serialize_fields(&self) -> BTreeMap<String, String> {
+        let taps = self.shared.taps.get();
+        let json = serde_json::to_string(&taps).unwrap_or_else(|_| "null".into());
+        BTreeMap::from([(TAPS_KEY.to_string(), json)])
+    }
+
+    /// A state without taps restores the identity filter; unreadable taps are refused with a
+    /// message in the editor, never a crash.
+    fn deserialize_fields(&self, serialized: &BTreeMap<String, String>) {
+        let slot = &self.shared.taps;
+        let parsed = serialized
+            .get(TAPS_KEY)
+            .map(|json| serde_json::from_str::<Option<TapsFile>>(json))
+            .unwrap_or(Ok(None));
+        match parsed.map_err(|e| e.to_string()).and_then(|t| match t {
+            Some(t) => t.validate().map(|_| Some(t)),
+            None => Ok(None),
+        }) {
+            Ok(taps) => {
+                slot.set(taps);
+            }
+            Err(e) => {
+                slot.set(None);
+                slot.set_status(format!("saved taps could not be restored: {e}"));
+            }
+        }
+    }
+}

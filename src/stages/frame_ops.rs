@@ -1,0 +1,211 @@
+//! Operations on each STFT frame, as the resynthesis notebook makes them, combinable and live:
+//! phase (keep, reset to zero, conjugate, random), a seeded permutation of the bins, reversal of
+//! the bin axis and a checkerboard mute (bin k of frame f is muted when k and f have the same
+//! parity: even bins of even frames, odd bins of odd frames).
+//!
+//! They run in that order on every channel alike (random phases and permutations are shared, so
+//! the stereo image holds). DC and Nyquist stay real: the permutation moves only the bins between
+//! them (so it can be undone exactly), and the reversal swaps DC and Nyquist, both real.
+//! Everything random comes from the seed and the frame's index, so a render repeats.
+
+use rand::{Rng, SeedableRng};
+use realfft::num_complex::Complex32;
+
+use crate::dsp::stft::FrameBuffers;
+use crate::params::{Choice, ParamId};
+
+crate::choice! {
+    /// What happens to each frame's phase: the `spec_phase` options.
+    pub enum PhaseMode {
+        Keep = "Keep",
+        /// Magnitude only (the notebook's `abs`).
+        Zero = "Zero",
+        Conjugate = "Conjugate",
+        /// Magnitude with a uniformly random phase per bin and frame.
+        Random = "Random",
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameOpsSettings {
+    pub phase: PhaseMode,
+    pub permute_bins: bool,
+    pub reverse_bins: bool,
+    pub checkerboard: bool,
+    pub seed: u32,
+}
+
+impl Default for FrameOpsSettings {
+    fn default() -> Self {
+        Self {
+            phase: PhaseMode::Keep,
+            permute_bins: false,
+            reverse_bins: false,
+            checkerboard: false,
+            seed: 0,
+        }
+    }
+}
+
+pub struct FrameOps {
+    pub settings: FrameOpsSettings,
+    bins: usize,
+    /// Permutation of the inner bins 1 .. bins-1 (`order[i]` is where bin i is taken from) and the
+    /// seed it was drawn with.
+    order: Vec<usize>,
+    drawn_for: Option<u32>,
+    /// Unit phasors of the current frame (random phase mode), and a copy for the permutation.
+    phasors: Vec<Complex32>,
+    scratch: Vec<Complex32>,
+    frame_index: u64,
+}
+
+impl FrameOps {
+    /// Operations for frames of `bins` bins (allocates: not for the audio thread).
+    pub fn new(bins: usize) -> Self {
+        Self {
+            settings: FrameOpsSettings::default(),
+            bins,
+            order: (0..bins).collect(),
+            drawn_for: None,
+            phasors: vec![Complex32::new(1.0, 0.0); bins],
+            scratch: vec![Complex32::default(); bins],
+            frame_index: 0,
+        }
+    }
+
+    /// Takes the parameters of the operations (and the seed). They switch at frame boundaries;
+    /// overlap-add blends them.
+    pub fn set(&mut self, id: ParamId, value: f32) {
+        let on = value >= 0.5;
+        let s = &mut self.settings;
+        match id {
+            ParamId::SpecPhase => s.phase = PhaseMode::from_index(value.round() as usize),
+            ParamId::SpecPermute => s.permute_bins = on,
+            ParamId::SpecReverse => s.reverse_bins = on,
+            ParamId::SpecCheckerboard => s.checkerboard = on,
+            ParamId::SpecSeed => s.seed = value.round() as u32,
+            _ => {}
+        }
+    }
+
+    /// Back to the first frame (so a restarted render repeats).
+    pub fn reset(&mut self) {
+        self.frame_index = 0;
+    }
+
+    /// True when the operations leave frames as they are.
+    fn is_identity(&self) -> bool {
+        let s = &self.settings;
+        s.phase == PhaseMode::Keep && !s.permute_bins && !s.reverse_bins && !s.checkerboard
+    }
+
+    /// Where each inner bin is taken from under the current seed: a Fisher-Yates shuffle of
+    /// 1 .. bins-1 from a generator seeded by it. In place, no allocation.
+    fn draw_order(&mut self) {
+        let seed = self.settings.seed;
+        if self.drawn_for == Some(seed) {
+            return;
+        }
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0x7065_726d ^ seed as u64);
+        for (i, o) in self.order.iter_mut().enumerate() {
+            *o = i;
+        }
+        let inner = &mut self.order[1..self.bins - 1];
+        for i in (1..inner.len()).rev() {
+            inner.swap(i, rng.random_range(0..=i));
+        }
+        self.drawn_for = Some(seed);
+    }
+
+    /// The permutation in use (for tests and the editor): `order[i]` is the source of bin i.
+    pub fn order(&mut self) -> &[usize] {
+        self.draw_order();
+        &self.order
+    }
+
+    /// Applies the operations to one frame, all channels. Frames are counted even while nothing
+    /// is on, so the checkerboard and random phases depend only on the position in the stream.
+    pub fn apply(&mut self, frame: &mut FrameBuffers) {
+        if self.is_identity() {
+            self.frame_index += 1;
+            return;
+        }
+        let s = self.settings;
+        if s.phase == PhaseMode::Random {
+            let key = (s.seed as u64) << 32 ^ self.frame_index.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let mut rng = rand::rngs::StdRng::seed_from_u64(key);
+            for p in &mut self.phasors[1..self.bins - 1] {
+                let (sin, cos) = (rng.random::<f32>() * std::f32::consts::TAU).sin_cos();
+                *p = Complex32::new(cos, sin);
+            }
+        }
+        if s.permute_bins {
+            self.draw_order();
+        }
+        let parity = (self.frame_index % 2) as usize;
+        for ch in 0..frame.channels() {
+            let spectrum = frame.channel(ch);
+            match s.phase {
+                PhaseMode::Keep => {}
+                PhaseMode::Zero => spectrum
+                    .iter_mut()
+                    .for_each(|c| *c = Complex32::new(c.norm(), 0.0)),
+                PhaseMode::Conjugate => spectrum.iter_mut().for_each(|c| *c = c.conj()),
+                PhaseMode::Random => {
+                    for (c, p) in spectrum.iter_mut().zip(&self.phasors) {
+                        *c = p * c.norm();
+                    }
+                }
+            }
+            if s.permute_bins {
+                self.scratch.copy_from_slice(spectrum);
+                for (c, from) in spectrum.iter_mut().zip(&self.order) {
+                    *c = self.scratch[*from];
+                }
+            }
+            if s.reverse_bins {
+                spectrum.reverse();
+            }
+            if s.checkerboard {
+                for c in spectrum.iter_mut().skip(parity).step_by(2) {
+                    *c = Complex32::default();
+                }
+            }
+        }
+        self.frame_index += 1;
+    }
+
+    /// Undoes the bin permutation of the current seed on one spectrum (for tests of it).
+    pub fn unpermute(&mut self, spectrum: &mut [Complex32]) {
+        self.draw_order();
+        self.scratch.copy_from_slice(spectrum);
+        for (i, from) in self.order.iter().enumerate() {
+            spectrum[*from] = self.scratch[i];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_permutation_moves_only_inner_bins_and_changes_with_the_seed() {
+        let mut ops = FrameOps::new(1025);
+        ops.settings.seed = 7;
+        let a = ops.order().to_vec();
+        assert_eq!((a[0], a[1024]), (0, 1024));
+        let mut sorted = a.clone();
+        sorted.sort();
+        assert_eq!(sorted, (0..1025).collect::<Vec<_>>());
+        ops.settings.seed = 8;
+        assert_ne!(ops.order(), &a[..]);
+        ops.settings.seed = 7;
+        assert_eq!(
+            ops.order(),
+            &a[..],
+            "the same seed draws the same permutation"
+        );
+    }
+}

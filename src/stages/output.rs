@@ -1,0 +1,128 @@
+//! The output stage: dry/wet against the input delayed by the chain's latency, output gain, and
+//! a crossfaded bypass; the last place every sample is made safe (no NaN, infinity or
+//! subnormal leaves the plugin).
+
+use super::{Clock, Stage};
+use crate::dsp::denormal::sanitize_output;
+use crate::dsp::smoother::Smoother;
+use crate::engine::{CHUNK, MAX_CHANNELS, SMOOTH_MS};
+use crate::params::{Group, ParamId, ParamKind};
+
+/// The dry path's delay, equal to the engine's latency, so dry and wet stay aligned.
+struct DryDelay {
+    rings: Vec<Vec<f32>>,
+    pos: usize,
+}
+
+impl DryDelay {
+    fn new(channels: usize, delay: usize) -> Self {
+        Self {
+            rings: vec![vec![0.0; delay.max(1)]; channels],
+            pos: 0,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.rings.iter_mut().for_each(|r| r.fill(0.0));
+    }
+
+    /// Replaces each sample of `io` by the one a ring's length earlier.
+    fn process(&mut self, io: &mut [&mut [f32]]) {
+        let len = io.first().map_or(0, |c| c.len());
+        for (chan, ring) in io.iter_mut().zip(&mut self.rings) {
+            let mut pos = self.pos;
+            for s in chan.iter_mut() {
+                std::mem::swap(s, &mut ring[pos]);
+                pos += 1;
+                if pos == ring.len() {
+                    pos = 0;
+                }
+            }
+        }
+        if let Some(ring) = self.rings.first() {
+            self.pos = (self.pos + len) % ring.len();
+        }
+    }
+}
+
+fn db_to_gain(db: f32, floor_db: f32) -> f32 {
+    if db <= floor_db {
+        0.0
+    } else {
+        10f32.powf(db / 20.0)
+    }
+}
+
+pub struct OutputStage {
+    dry_delay: DryDelay,
+    mix: Smoother,
+    gain: Smoother,
+    bypass: Smoother,
+    ramps: [[f32; CHUNK]; 3],
+}
+
+impl OutputStage {
+    /// For `channels` channels after a chain of `latency` samples.
+    pub fn new(sample_rate: f32, channels: usize, latency: usize) -> Self {
+        let smoother = |v: f32| Smoother::new(v, sample_rate, SMOOTH_MS);
+        Self {
+            dry_delay: DryDelay::new(channels, latency),
+            mix: smoother(1.0),
+            gain: smoother(1.0),
+            bypass: smoother(0.0),
+            ramps: [[0.0; CHUNK]; 3],
+        }
+    }
+
+    /// Writes a chunk to `out` (one slice per channel the host sent) from the chain's input
+    /// `dry` (delayed here) and its output `wet`.
+    pub fn process(
+        &mut self,
+        out: &mut [&mut [f32]],
+        start: usize,
+        dry: &mut [&mut [f32]; MAX_CHANNELS],
+        wet: &[&mut [f32]; MAX_CHANNELS],
+    ) {
+        let channels = out.len();
+        let n = dry[0].len();
+        let [mix, gain, bypass] = &mut self.ramps;
+        self.mix.fill(&mut mix[..n]);
+        self.gain.fill(&mut gain[..n]);
+        self.bypass.fill(&mut bypass[..n]);
+        self.dry_delay.process(&mut dry[..channels]);
+        for ch in 0..channels {
+            let out = &mut out[ch][start..start + n];
+            for i in 0..n {
+                let (d, w) = (dry[ch][i], wet[ch][i]);
+                let y = (d + mix[i] * (w - d)) * gain[i];
+                out[i] = sanitize_output(y + bypass[i] * (d - y));
+            }
+        }
+    }
+}
+
+impl Stage for OutputStage {
+    fn groups(&self) -> &'static [Group] {
+        &[Group::Output]
+    }
+
+    fn set(&mut self, id: ParamId, value: f32, clock: Clock) {
+        let (smoother, target) = match (id, id.spec().kind) {
+            (ParamId::Bypass, _) => (&mut self.bypass, (value >= 0.5) as u8 as f32),
+            (ParamId::OutMix, _) => (&mut self.mix, value),
+            (ParamId::OutGain, ParamKind::Decibels { min, .. }) => {
+                (&mut self.gain, db_to_gain(value, min))
+            }
+            _ => return,
+        };
+        if clock.started() {
+            smoother.set_target(target);
+        } else {
+            smoother.reset(target);
+        }
+    }
+
+    fn reset(&mut self) {
+        self.dry_delay.reset();
+    }
+}

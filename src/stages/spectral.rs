@@ -1,0 +1,132 @@
+//! The spectral stage: the streaming STFT, whose every frame goes through the frame stages in
+//! order (frame memory and order, then frame operations), then back to audio. Its latency is
+//! the STFT window plus what the frame memory adds.
+
+use std::sync::Arc;
+
+use super::frame_memory::{FrameMemory, MemoryLayout};
+use super::frame_ops::FrameOps;
+use super::{Clock, FrameStage, Stage};
+use crate::dsp::stft::{FrameBuffers, StreamingStft};
+use crate::engine::{EngineConfig, EngineShared};
+use crate::params::{Group, ParamId};
+use crate::worker::{Job, Worker};
+
+pub struct SpectralStage {
+    stft: StreamingStft,
+    memory: FrameMemory,
+    ops: FrameOps,
+    hop: usize,
+    seconds_per_frame: f32,
+}
+
+impl FrameStage for FrameMemory {
+    fn set(&mut self, id: ParamId, value: f32) {
+        FrameMemory::set(self, id, value);
+    }
+
+    fn reset(&mut self) {
+        FrameMemory::reset(self);
+    }
+
+    fn apply(&mut self, frame: &mut FrameBuffers) {
+        FrameMemory::apply(self, frame);
+    }
+}
+
+impl FrameStage for FrameOps {
+    fn set(&mut self, id: ParamId, value: f32) {
+        FrameOps::set(self, id, value);
+    }
+
+    fn reset(&mut self) {
+        FrameOps::reset(self);
+    }
+
+    fn apply(&mut self, frame: &mut FrameBuffers) {
+        FrameOps::apply(self, frame);
+    }
+}
+
+impl SpectralStage {
+    /// The STFT and the frame stages for `config`'s layout; the frame memory's jobs return to
+    /// engine stage `owner`. Allocates: not for the audio thread.
+    pub fn new(
+        config: &EngineConfig,
+        owner: usize,
+        shared: Arc<EngineShared>,
+    ) -> Result<Self, String> {
+        let layout = config.layout;
+        let stft = StreamingStft::new(config.channels, layout.window, layout.overlap)?;
+        let hop = layout.window / layout.overlap;
+        let memory = MemoryLayout {
+            mode: layout.reorder,
+            seconds: layout.reorder_seconds,
+            sample_rate: config.sample_rate,
+            channels: config.channels,
+            window: layout.window,
+            hop,
+        };
+        Ok(Self {
+            stft,
+            memory: FrameMemory::new(memory, owner, shared),
+            ops: FrameOps::new(layout.window / 2 + 1),
+            hop,
+            seconds_per_frame: hop as f32 / config.sample_rate,
+        })
+    }
+
+    /// The transform, and the frame stages in chain order: a new frame stage is one more entry.
+    fn parts(&mut self) -> (&mut StreamingStft, [&mut dyn FrameStage; 2]) {
+        (&mut self.stft, [&mut self.memory, &mut self.ops])
+    }
+
+    fn frame_stages(&mut self) -> [&mut dyn FrameStage; 2] {
+        self.parts().1
+    }
+
+    /// Runs a chunk (one slice per channel) through the transform in place.
+    pub fn process(&mut self, io: &mut [&mut [f32]]) {
+        let (stft, mut chain) = self.parts();
+        stft.process(io, |frame| {
+            for stage in chain.iter_mut() {
+                stage.apply(frame);
+            }
+        });
+    }
+}
+
+impl Stage for SpectralStage {
+    fn groups(&self) -> &'static [Group] {
+        &[Group::Spectral, Group::Reorder]
+    }
+
+    fn set(&mut self, id: ParamId, value: f32, _: Clock) {
+        for stage in self.frame_stages() {
+            stage.set(id, value);
+        }
+    }
+
+    fn reset(&mut self) {
+        self.stft.reset();
+        for stage in self.frame_stages() {
+            stage.reset();
+        }
+    }
+
+    fn latency(&self) -> usize {
+        self.stft.latency() + self.memory.latency_frames() * self.hop
+    }
+
+    fn submit(&mut self, worker: &Worker, _: Clock) {
+        self.memory.submit(worker);
+    }
+
+    fn receive(&mut self, job: Box<dyn Job>, _: &Worker, _: Clock) {
+        self.memory.receive(job);
+    }
+
+    fn publish(&self, shared: &EngineShared) {
+        self.memory.publish(&shared.reorder, self.seconds_per_frame);
+    }
+}

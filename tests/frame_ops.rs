@@ -6,6 +6,7 @@ mod common;
 use common::{load, relative_error_db};
 use phasewright::dsp::stft::{FrameBuffers, StreamingStft};
 use phasewright::stages::frame_ops::{FrameOps, PhaseMode};
+use phasewright::stages::FrameStage;
 use realfft::num_complex::Complex32;
 use realfft::RealFftPlanner;
 

@@ -3,6 +3,8 @@
 use std::path::Path;
 use std::sync::Once;
 
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::dsp::fir::{magnitude_response_db, RESPONSE_FLOOR_DB as FLOOR_DB};
@@ -61,6 +63,76 @@ fn colour(x: f32) -> RGBColor {
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
+type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+type Chart<'c, 'a> =
+    ChartContext<'c, BitMapBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The axes of one plot on `area`: their ranges, descriptions and label room (x, y), a grid or
+/// not. Errors name the file being drawn.
+struct Axes<'t> {
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    desc: (&'t str, &'t str),
+    label_room: (u32, u32),
+    grid: bool,
+}
+
+impl Axes<'_> {
+    fn draw<'c, 'a>(
+        self,
+        area: &'c Area<'a>,
+        caption: Option<&str>,
+        fail: &dyn Fn(&dyn std::fmt::Display) -> String,
+    ) -> Result<Chart<'c, 'a>, String> {
+        let mut builder = ChartBuilder::on(area);
+        if let Some(caption) = caption {
+            builder.caption(caption, ("sans-serif", 22));
+        }
+        let mut chart = builder
+            .margin(12)
+            .x_label_area_size(self.label_room.0)
+            .y_label_area_size(self.label_room.1)
+            .build_cartesian_2d(self.x, self.y)
+            .map_err(|e| fail(&e))?;
+        let mut mesh = chart.configure_mesh();
+        if !self.grid {
+            mesh.disable_mesh();
+        }
+        mesh.x_desc(self.desc.0)
+            .y_desc(self.desc.1)
+            .draw()
+            .map_err(|e| fail(&e))?;
+        Ok(chart)
+    }
+
+    /// The axes and one curve through `line`, in `colour`.
+    fn plot_line<'a>(
+        self,
+        area: &Area<'a>,
+        line: impl IntoIterator<Item = (f64, f64)>,
+        colour: &RGBColor,
+        fail: &dyn Fn(&dyn std::fmt::Display) -> String,
+    ) -> Result<(), String> {
+        let mut chart = self.draw(area, None, fail)?;
+        chart
+            .draw_series(LineSeries::new(line, colour))
+            .map_err(|e| fail(&e))?;
+        Ok(())
+    }
+}
+
+/// A white canvas of `size` pixels for `path`.
+fn canvas<'a>(
+    path: &'a Path,
+    size: (u32, u32),
+    fail: &dyn Fn(&dyn std::fmt::Display) -> String,
+) -> Result<Area<'a>, String> {
+    register_font();
+    let root = BitMapBackend::new(path, size).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| fail(&e))?;
+    Ok(root)
+}
+
 /// Writes a spectrogram of `samples` (time across, frequency up, -100 to 0 dB) to `path`.
 pub fn spectrogram_png(
     samples: &[f32],
@@ -68,27 +140,19 @@ pub fn spectrogram_png(
     title: &str,
     path: &Path,
 ) -> Result<(), String> {
-    register_font();
     let fail = |e: &dyn std::fmt::Display| format!("cannot draw '{}': {e}", path.display());
     let spec = spectrogram_db(samples);
     let seconds = samples.len() as f64 / sample_rate as f64;
     let nyquist_khz = sample_rate as f64 / 2000.0;
-    let root = BitMapBackend::new(path, (1000, 500)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| fail(&e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(55)
-        .build_cartesian_2d(0.0..seconds, 0.0..nyquist_khz)
-        .map_err(|e| fail(&e))?;
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .x_desc("time (s)")
-        .y_desc("frequency (kHz)")
-        .draw()
-        .map_err(|e| fail(&e))?;
+    let root = canvas(path, (1000, 500), &fail)?;
+    let axes = Axes {
+        x: 0.0..seconds,
+        y: 0.0..nyquist_khz,
+        desc: ("time (s)", "frequency (kHz)"),
+        label_room: (40, 55),
+        grid: false,
+    };
+    let chart = axes.draw(&root, Some(title), &fail)?;
     let area = chart.plotting_area();
     let (w, h) = area.dim_in_pixel();
     let (x0, y0) = area.get_base_pixel();
@@ -107,64 +171,46 @@ pub fn spectrogram_png(
 
 /// Writes the taps (top) and their magnitude response in dB (bottom) to `path`.
 pub fn taps_png(taps: &[f32], sample_rate: f32, title: &str, path: &Path) -> Result<(), String> {
-    register_font();
     let fail = |e: &dyn std::fmt::Display| format!("cannot draw '{}': {e}", path.display());
-    let root = BitMapBackend::new(path, (1000, 700)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| fail(&e))?;
+    let root = canvas(path, (1000, 700), &fail)?;
     let root = root
         .titled(title, ("sans-serif", 22))
         .map_err(|e| fail(&e))?;
     let (upper, lower) = root.split_vertically(300);
     let peak = taps.iter().fold(0.0f32, |m, t| m.max(t.abs())).max(1e-6);
-    let mut chart = ChartBuilder::on(&upper)
-        .margin(12)
-        .x_label_area_size(35)
-        .y_label_area_size(60)
-        .build_cartesian_2d(
-            0.0..taps.len() as f64,
-            (-peak * 1.1) as f64..(peak * 1.1) as f64,
-        )
-        .map_err(|e| fail(&e))?;
-    chart
-        .configure_mesh()
-        .x_desc("tap")
-        .y_desc("value")
-        .draw()
-        .map_err(|e| fail(&e))?;
-    chart
-        .draw_series(LineSeries::new(
-            taps.iter().enumerate().map(|(k, t)| (k as f64, *t as f64)),
-            &BLUE,
-        ))
-        .map_err(|e| fail(&e))?;
+    Axes {
+        x: 0.0..taps.len() as f64,
+        y: (-peak * 1.1) as f64..(peak * 1.1) as f64,
+        desc: ("tap", "value"),
+        label_room: (35, 60),
+        grid: true,
+    }
+    .plot_line(
+        &upper,
+        taps.iter().enumerate().map(|(k, t)| (k as f64, *t as f64)),
+        &BLUE,
+        &fail,
+    )?;
     let points = 1024;
     let response = magnitude_response_db(taps, points);
     let top = response.iter().fold(FLOOR_DB, |m, v| m.max(*v)).ceil() + 3.0;
     let bottom = response.iter().fold(top, |m, v| m.min(*v)).max(top - 80.0);
     let nyquist = sample_rate as f64 / 2.0;
-    let mut chart = ChartBuilder::on(&lower)
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0.0..nyquist / 1000.0, bottom as f64..top as f64)
-        .map_err(|e| fail(&e))?;
-    chart
-        .configure_mesh()
-        .x_desc("frequency (kHz)")
-        .y_desc("magnitude (dB)")
-        .draw()
-        .map_err(|e| fail(&e))?;
-    chart
-        .draw_series(LineSeries::new(
-            response.iter().enumerate().map(|(i, v)| {
-                (
-                    i as f64 * nyquist / 1000.0 / (points - 1) as f64,
-                    (*v).max(bottom) as f64,
-                )
-            }),
-            &RED,
-        ))
-        .map_err(|e| fail(&e))?;
+    let khz_per_point = nyquist / 1000.0 / (points - 1) as f64;
+    Axes {
+        x: 0.0..nyquist / 1000.0,
+        y: bottom as f64..top as f64,
+        desc: ("frequency (kHz)", "magnitude (dB)"),
+        label_room: (40, 60),
+        grid: true,
+    }
+    .plot_line(
+        &lower,
+        (response.iter().enumerate())
+            .map(|(i, v)| (i as f64 * khz_per_point, (*v).max(bottom) as f64)),
+        &RED,
+        &fail,
+    )?;
     root.present().map_err(|e| fail(&e))
 }
 
@@ -176,7 +222,6 @@ pub fn embedding_png(
     title: &str,
     path: &Path,
 ) -> Result<(), String> {
-    register_font();
     let fail = |e: &dyn std::fmt::Display| format!("cannot draw '{}': {e}", path.display());
     if points.is_empty() || points.iter().any(|p| p.len() < 2) {
         return Err("an embedding picture needs two coordinates per frame".into());
@@ -188,21 +233,15 @@ pub fn embedding_png(
         let pad = ((hi - lo) * 0.05).max(1e-9);
         lo - pad..hi + pad
     };
-    let root = BitMapBackend::new(path, (900, 800)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| fail(&e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
-        .margin(12)
-        .x_label_area_size(35)
-        .y_label_area_size(60)
-        .build_cartesian_2d(range(0), range(1))
-        .map_err(|e| fail(&e))?;
-    chart
-        .configure_mesh()
-        .x_desc("dimension 1")
-        .y_desc("dimension 2")
-        .draw()
-        .map_err(|e| fail(&e))?;
+    let root = canvas(path, (900, 800), &fail)?;
+    let axes = Axes {
+        x: range(0),
+        y: range(1),
+        desc: ("dimension 1", "dimension 2"),
+        label_room: (35, 60),
+        grid: true,
+    };
+    let mut chart = axes.draw(&root, Some(title), &fail)?;
     chart
         .draw_series(LineSeries::new(
             points.iter().map(|p| (p[0], p[1])),

@@ -307,11 +307,7 @@ impl Stage for DenoiseStage {
             ParamId::DenoiseAmount => value,
             _ => (value >= 0.5) as u8 as f32,
         };
-        if clock.started() {
-            smoother.set_target(target);
-        } else {
-            smoother.reset(target);
-        }
+        clock.steer(smoother, target);
     }
 
     fn reset(&mut self) {

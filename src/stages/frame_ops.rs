@@ -13,17 +13,12 @@ use realfft::num_complex::Complex32;
 
 use crate::dsp::stft::FrameBuffers;
 use crate::params::{Choice, ParamId};
+use crate::stages::FrameStage;
 
 crate::choice! {
-    /// What happens to each frame's phase: the `spec_phase` options.
-    pub enum PhaseMode {
-        Keep = "Keep",
-        /// Magnitude only (the notebook's `abs`).
-        Zero = "Zero",
-        Conjugate = "Conjugate",
-        /// Magnitude with a uniformly random phase per bin and frame.
-        Random = "Random",
-    }
+    /// What happens to each frame's phase: the `spec_phase` options. Zero keeps the magnitude
+    /// only (the notebook's `abs`); Random gives it a uniformly random phase per bin and frame.
+    pub enum PhaseMode { Keep = "Keep", Zero = "Zero", Conjugate = "Conjugate", Random = "Random" }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,26 +69,6 @@ impl FrameOps {
         }
     }
 
-    /// Takes the parameters of the operations (and the seed). They switch at frame boundaries;
-    /// overlap-add blends them.
-    pub fn set(&mut self, id: ParamId, value: f32) {
-        let on = value >= 0.5;
-        let s = &mut self.settings;
-        match id {
-            ParamId::SpecPhase => s.phase = PhaseMode::from_index(value.round() as usize),
-            ParamId::SpecPermute => s.permute_bins = on,
-            ParamId::SpecReverse => s.reverse_bins = on,
-            ParamId::SpecCheckerboard => s.checkerboard = on,
-            ParamId::SpecSeed => s.seed = value.round() as u32,
-            _ => {}
-        }
-    }
-
-    /// Back to the first frame (so a restarted render repeats).
-    pub fn reset(&mut self) {
-        self.frame_index = 0;
-    }
-
     /// True when the operations leave frames as they are.
     fn is_identity(&self) -> bool {
         let s = &self.settings;
@@ -124,9 +99,40 @@ impl FrameOps {
         &self.order
     }
 
+    /// Undoes the bin permutation of the current seed on one spectrum (for tests of it).
+    pub fn unpermute(&mut self, spectrum: &mut [Complex32]) {
+        self.draw_order();
+        self.scratch.copy_from_slice(spectrum);
+        for (i, from) in self.order.iter().enumerate() {
+            spectrum[*from] = self.scratch[i];
+        }
+    }
+}
+
+impl FrameStage for FrameOps {
+    /// Takes the parameters of the operations (and the seed). They switch at frame boundaries;
+    /// overlap-add blends them.
+    fn set(&mut self, id: ParamId, value: f32) {
+        let on = value >= 0.5;
+        let s = &mut self.settings;
+        match id {
+            ParamId::SpecPhase => s.phase = PhaseMode::from_index(value.round() as usize),
+            ParamId::SpecPermute => s.permute_bins = on,
+            ParamId::SpecReverse => s.reverse_bins = on,
+            ParamId::SpecCheckerboard => s.checkerboard = on,
+            ParamId::SpecSeed => s.seed = value.round() as u32,
+            _ => {}
+        }
+    }
+
+    /// Back to the first frame (so a restarted render repeats).
+    fn reset(&mut self) {
+        self.frame_index = 0;
+    }
+
     /// Applies the operations to one frame, all channels. Frames are counted even while nothing
     /// is on, so the checkerboard and random phases depend only on the position in the stream.
-    pub fn apply(&mut self, frame: &mut FrameBuffers) {
+    fn apply(&mut self, frame: &mut FrameBuffers) {
         if self.is_identity() {
             self.frame_index += 1;
             return;
@@ -174,15 +180,6 @@ impl FrameOps {
             }
         }
         self.frame_index += 1;
-    }
-
-    /// Undoes the bin permutation of the current seed on one spectrum (for tests of it).
-    pub fn unpermute(&mut self, spectrum: &mut [Complex32]) {
-        self.draw_order();
-        self.scratch.copy_from_slice(spectrum);
-        for (i, from) in self.order.iter().enumerate() {
-            spectrum[*from] = self.scratch[i];
-        }
     }
 }
 

@@ -13,6 +13,7 @@ pub mod frame_ops;
 pub mod output;
 pub mod spectral;
 
+use crate::dsp::smoother::Smoother;
 use crate::dsp::stft::FrameBuffers;
 use crate::engine::EngineShared;
 use crate::params::{Group, ParamId};
@@ -29,6 +30,15 @@ impl Clock {
     /// Before the first sample, settings apply at once instead of gliding.
     pub fn started(self) -> bool {
         self.processed > 0
+    }
+
+    /// Sends `smoother` to `target`: a glide once the stream has started, a jump before.
+    pub fn steer(self, smoother: &mut Smoother, target: f32) {
+        if self.started() {
+            smoother.set_target(target);
+        } else {
+            smoother.reset(target);
+        }
     }
 }
 

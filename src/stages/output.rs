@@ -115,11 +115,7 @@ impl Stage for OutputStage {
             }
             _ => return,
         };
-        if clock.started() {
-            smoother.set_target(target);
-        } else {
-            smoother.reset(target);
-        }
+        clock.steer(smoother, target);
     }
 
     fn reset(&mut self) {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::frame_memory::{FrameMemory, MemoryLayout};
 use super::frame_ops::FrameOps;
 use super::{Clock, FrameStage, Stage};
-use crate::dsp::stft::{FrameBuffers, StreamingStft};
+use crate::dsp::stft::StreamingStft;
 use crate::engine::{EngineConfig, EngineShared};
 use crate::params::{Group, ParamId};
 use crate::worker::{Job, Worker};
@@ -18,34 +18,6 @@ pub struct SpectralStage {
     ops: FrameOps,
     hop: usize,
     seconds_per_frame: f32,
-}
-
-impl FrameStage for FrameMemory {
-    fn set(&mut self, id: ParamId, value: f32) {
-        FrameMemory::set(self, id, value);
-    }
-
-    fn reset(&mut self) {
-        FrameMemory::reset(self);
-    }
-
-    fn apply(&mut self, frame: &mut FrameBuffers) {
-        FrameMemory::apply(self, frame);
-    }
-}
-
-impl FrameStage for FrameOps {
-    fn set(&mut self, id: ParamId, value: f32) {
-        FrameOps::set(self, id, value);
-    }
-
-    fn reset(&mut self) {
-        FrameOps::reset(self);
-    }
-
-    fn apply(&mut self, frame: &mut FrameBuffers) {
-        FrameOps::apply(self, frame);
-    }
 }
 
 impl SpectralStage {

@@ -32,6 +32,7 @@ use crate::dsp::stft::FrameBuffers;
 use crate::engine::job_slot::{JobSlot, Request};
 use crate::engine::EngineShared;
 use crate::params::{Choice, ParamId};
+use crate::stages::FrameStage;
 use crate::worker::{Job, Worker};
 pub use order_job::{OrderKey, OrderWork};
 
@@ -46,11 +47,7 @@ const POOL: usize = 3;
 
 crate::choice! {
     /// How the frame memory is used: the `reorder_mode` options.
-    pub enum ReorderMode {
-        Off = "Off",
-        Segment = "Segment",
-        Capture = "Capture",
-    }
+    pub enum ReorderMode { Off = "Off", Segment = "Segment", Capture = "Capture" }
 }
 
 crate::choice! {
@@ -280,42 +277,6 @@ impl FrameMemory {
         self.frozen
     }
 
-    /// Takes the parameters of the order and the capture switch (and the seed).
-    pub fn set(&mut self, id: ParamId, value: f32) {
-        let index = value.round() as usize;
-        let similarity = &mut self.settings.similarity;
-        match id {
-            ParamId::ReorderOrder => {
-                self.settings.order = FrameOrder::from_index(index);
-                similarity.embedding = self.settings.order.embedding().unwrap_or(Embedding::Pca);
-            }
-            ParamId::ReorderWeighting => similarity.weighting = Choice::from_index(index),
-            ParamId::ReorderPerplexity => similarity.perplexity = index as f64,
-            ParamId::ReorderTsne => similarity.tsne_method = Choice::from_index(index),
-            ParamId::ReorderNeighbours => similarity.neighbours = index,
-            ParamId::SpecSeed => similarity.seed = index as u64,
-            ParamId::ReorderCapture => self.capture = value >= 0.5,
-            _ => {}
-        }
-    }
-
-    /// Back to an empty memory. Orders waiting to be used go back to the pool; orders still
-    /// with the worker are stale when they come back.
-    pub fn reset(&mut self) {
-        self.written = 0;
-        self.position = 0;
-        self.frozen = false;
-        self.gain = 0.0;
-        self.ordered_with = None;
-        self.awaiting = None;
-        self.jobs.supersede();
-        for i in 0..2 {
-            if let Some(next) = self.next[i].take() {
-                self.jobs.recycle(next);
-            }
-        }
-    }
-
     /// Hands the worker what the memory asks for, if anything. Called at the start of each
     /// chunk, which is also when a capture begins, so offline its order is in before the first
     /// captured frame.
@@ -365,15 +326,6 @@ impl FrameMemory {
     fn adopt(&mut self, order: &[usize], len: usize) {
         if order.len() == len && order.iter().all(|i| *i < len) {
             self.order[..len].copy_from_slice(order);
-        }
-    }
-
-    /// Runs one frame (all channels) through the stage.
-    pub fn apply(&mut self, frame: &mut FrameBuffers) {
-        match self.mode {
-            ReorderMode::Off => {}
-            ReorderMode::Segment => self.segment_frame(frame),
-            ReorderMode::Capture => self.capture_frame(frame),
         }
     }
 
@@ -473,6 +425,53 @@ impl FrameMemory {
                 true
             }
             _ => false,
+        }
+    }
+}
+
+impl FrameStage for FrameMemory {
+    /// Takes the parameters of the order and the capture switch (and the seed).
+    fn set(&mut self, id: ParamId, value: f32) {
+        let index = value.round() as usize;
+        let similarity = &mut self.settings.similarity;
+        match id {
+            ParamId::ReorderOrder => {
+                self.settings.order = FrameOrder::from_index(index);
+                similarity.embedding = self.settings.order.embedding().unwrap_or(Embedding::Pca);
+            }
+            ParamId::ReorderWeighting => similarity.weighting = Choice::from_index(index),
+            ParamId::ReorderPerplexity => similarity.perplexity = index as f64,
+            ParamId::ReorderTsne => similarity.tsne_method = Choice::from_index(index),
+            ParamId::ReorderNeighbours => similarity.neighbours = index,
+            ParamId::SpecSeed => similarity.seed = index as u64,
+            ParamId::ReorderCapture => self.capture = value >= 0.5,
+            _ => {}
+        }
+    }
+
+    /// Back to an empty memory. Orders waiting to be used go back to the pool; orders still
+    /// with the worker are stale when they come back.
+    fn reset(&mut self) {
+        self.written = 0;
+        self.position = 0;
+        self.frozen = false;
+        self.gain = 0.0;
+        self.ordered_with = None;
+        self.awaiting = None;
+        self.jobs.supersede();
+        for i in 0..2 {
+            if let Some(next) = self.next[i].take() {
+                self.jobs.recycle(next);
+            }
+        }
+    }
+
+    /// Runs one frame (all channels) through the stage.
+    fn apply(&mut self, frame: &mut FrameBuffers) {
+        match self.mode {
+            ReorderMode::Off => {}
+            ReorderMode::Segment => self.segment_frame(frame),
+            ReorderMode::Capture => self.capture_frame(frame),
         }
     }
 }

@@ -153,3 +153,11 @@ impl<W: Work> JobSlot<W> {
         }
     }
 }
+
+/// An owner that goes away cancels what it left running, so the worker's threads are free to
+/// stop (the engine drops its stages before its worker).
+impl<W> Drop for JobSlot<W> {
+    fn drop(&mut self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+}

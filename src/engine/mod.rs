@@ -54,10 +54,12 @@ impl Stages {
 pub struct Engine {
     config: EngineConfig,
     shared: Arc<EngineShared>,
+    /// Before the worker: fields drop in order, and the stages' job slots cancel their jobs as
+    /// they go, so the worker's threads are free to stop when it joins them.
+    stages: Stages,
     worker: Worker,
     /// Plain values of every parameter, as last set.
     values: [f32; PARAM_COUNT],
-    stages: Stages,
     latency: usize,
     /// Samples processed since construction or reset; before the first, settings apply at once.
     processed: u64,

@@ -3,3 +3,4 @@
 
 pub mod denoise;
 pub mod order;
+pub mod phase;

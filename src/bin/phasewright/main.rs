@@ -2,6 +2,7 @@
 
 mod common;
 mod demo;
+mod invert;
 mod params;
 mod plot;
 mod render;
@@ -39,6 +40,9 @@ enum Command {
     Reorder(reorder::ReorderArgs),
     /// Draw the 2-D embedding (PCA or t-SNE) of a file's frames, coloured by time.
     PlotEmbedding(plot::PlotEmbeddingArgs),
+    /// Rebuild a signal from the STFT magnitude of a WAV file (its phase thrown away) by
+    /// Griffin-Lim or fast Griffin-Lim, reporting the spectral convergence.
+    Invert(invert::InvertArgs),
     /// Print every parameter (id, name, range, default) as JSON.
     Params(params::ParamsArgs),
     /// Render the built-in test signal through the chain: writes input/output WAVs, their
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
         Command::PlotSpectrogram(args) => args.run(),
         Command::Reorder(args) => args.run(),
         Command::PlotEmbedding(args) => args.run(),
+        Command::Invert(args) => args.run(),
         Command::Params(args) => args.run(),
         Command::Demo(args) => args.run(),
     };

@@ -10,5 +10,5 @@ mod streaming;
 pub mod window;
 
 pub use frame::{FrameAnalysis, FrameSynthesis, StreamAnalyzer};
-pub use signal::{istft, stft, StftLayout};
+pub use signal::{istft, stft, SignalTransform, StftLayout};
 pub use streaming::{FrameBuffers, StreamingStft, MAX_WINDOW, OVERLAPS, WINDOW_SIZES};

@@ -56,48 +56,129 @@ impl StftLayout {
     }
 }
 
+/// The transform pair for signals of one length, planned once with its buffers, so iterative
+/// methods (phase reconstruction) go back and forth without allocating.
+pub struct SignalTransform {
+    layout: StftLayout,
+    len: usize,
+    frames: usize,
+    analysis: FrameAnalysis<f32>,
+    synthesis: FrameSynthesis<f32>,
+    padded: Vec<f32>,
+    sum: Vec<f64>,
+    /// Summed squared window at each sample of the overlap-add.
+    norm: Vec<f64>,
+    spectrum: Vec<Complex32>,
+}
+
+impl SignalTransform {
+    /// For signals of `len` samples, with as many frames as the layout gives them.
+    pub fn new(layout: StftLayout, len: usize) -> Result<Self, String> {
+        Self::with_frames(layout, len, layout.frames(len))
+    }
+
+    /// For `frames` frames overlap-added into `len` samples (say, frames played in another
+    /// order or number than analysed).
+    pub fn with_frames(layout: StftLayout, len: usize, frames: usize) -> Result<Self, String> {
+        layout.check()?;
+        let n = layout.n_fft;
+        let mut planner = RealFftPlanner::new();
+        let window = layout.window();
+        let total = n + layout.hop * frames.saturating_sub(1);
+        let mut norm = vec![0.0f64; total];
+        for t in 0..frames {
+            for (s, w) in norm[t * layout.hop..].iter_mut().zip(&window) {
+                *s += (w * w) as f64;
+            }
+        }
+        Ok(Self {
+            layout,
+            len,
+            frames,
+            synthesis: FrameSynthesis::new(&mut planner, n),
+            analysis: FrameAnalysis::new(&mut planner, window),
+            padded: vec![0.0; (len + 2 * layout.offset()).max(total)],
+            sum: vec![0.0; total],
+            norm,
+            spectrum: vec![Complex32::default(); n / 2 + 1],
+        })
+    }
+
+    pub fn layout(&self) -> &StftLayout {
+        &self.layout
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn frames(&self) -> usize {
+        self.frames
+    }
+
+    pub fn bins(&self) -> usize {
+        self.layout.n_fft / 2 + 1
+    }
+
+    /// Zeroed spectra, one per frame (allocates).
+    pub fn spectra(&self) -> Vec<Vec<Complex32>> {
+        vec![vec![Complex32::default(); self.bins()]; self.frames]
+    }
+
+    /// The spectra of the frames of `signal` (`len` samples) into `out` (one per frame).
+    pub fn analyze(&mut self, signal: &[f32], out: &mut [Vec<Complex32>]) {
+        let (n, offset) = (self.layout.n_fft, self.layout.offset());
+        self.padded.fill(0.0);
+        self.padded[offset..offset + signal.len()].copy_from_slice(signal);
+        for (t, spectrum) in out.iter_mut().enumerate().take(self.frames) {
+            let start = t * self.layout.hop;
+            self.analysis
+                .analyze(&self.padded[start..start + n], &[], spectrum);
+        }
+    }
+
+    /// Overlap-adds the inverse transforms of `frames` into `out` (`len` samples), divided by
+    /// the summed squared window.
+    pub fn synthesize(&mut self, frames: &[Vec<Complex32>], out: &mut [f32]) {
+        let (n, offset) = (self.layout.n_fft, self.layout.offset());
+        let window = self.analysis.window();
+        self.sum.fill(0.0);
+        for (t, frame) in frames.iter().enumerate().take(self.frames) {
+            self.spectrum.copy_from_slice(frame);
+            let time = self.synthesis.synthesize(&mut self.spectrum);
+            let start = t * self.layout.hop;
+            for i in 0..n {
+                self.sum[start + i] += (time[i] / n as f32 * window[i]) as f64;
+            }
+        }
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = match (self.sum.get(i + offset), self.norm.get(i + offset)) {
+                (Some(o), Some(s)) if *s > 1e-8 => (o / s) as f32,
+                _ => 0.0,
+            };
+        }
+    }
+}
+
 /// The spectra (`n_fft / 2 + 1` bins) of the frames of `signal`.
 pub fn stft(signal: &[f32], layout: &StftLayout) -> Result<Vec<Vec<Complex32>>, String> {
-    layout.check()?;
-    let (n, offset) = (layout.n_fft, layout.offset());
-    let mut padded = vec![0.0f32; offset];
-    padded.extend_from_slice(signal);
-    padded.resize(padded.len() + offset, 0.0);
-    let mut analysis = FrameAnalysis::new(&mut RealFftPlanner::new(), layout.window());
-    Ok((0..layout.frames(signal.len()))
-        .map(|t| {
-            let mut spectrum = vec![Complex32::default(); n / 2 + 1];
-            let start = t * layout.hop;
-            analysis.analyze(&padded[start..start + n], &[], &mut spectrum);
-            spectrum
-        })
-        .collect())
+    let mut transform = SignalTransform::new(*layout, signal.len())?;
+    let mut spectra = transform.spectra();
+    transform.analyze(signal, &mut spectra);
+    Ok(spectra)
 }
 
 /// Overlap-adds the inverse transforms of `frames` into `len` samples.
 pub fn istft(frames: &[Vec<Complex32>], layout: &StftLayout, len: usize) -> Vec<f32> {
-    let n = layout.n_fft;
-    let mut synthesis = FrameSynthesis::new(&mut RealFftPlanner::new(), n);
-    let w = layout.window();
-    let total = n + layout.hop * frames.len().saturating_sub(1);
-    let (mut out, mut norm) = (vec![0.0f64; total], vec![0.0f64; total]);
-    let mut spectrum = vec![Complex32::default(); n / 2 + 1];
-    for (t, frame) in frames.iter().enumerate() {
-        spectrum.copy_from_slice(frame);
-        let time = synthesis.synthesize(&mut spectrum);
-        let start = t * layout.hop;
-        for i in 0..n {
-            out[start + i] += (time[i] / n as f32 * w[i]) as f64;
-            norm[start + i] += (w[i] * w[i]) as f64;
-        }
+    let mut out = vec![0.0; len];
+    if let Ok(mut transform) = SignalTransform::with_frames(*layout, len, frames.len()) {
+        transform.synthesize(frames, &mut out);
     }
-    let offset = layout.offset();
-    (0..len)
-        .map(|i| match (out.get(i + offset), norm.get(i + offset)) {
-            (Some(o), Some(s)) if *s > 1e-8 => (o / s) as f32,
-            _ => 0.0,
-        })
-        .collect()
+    out
 }
 
 #[cfg(test)]

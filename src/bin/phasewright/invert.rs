@@ -1,0 +1,130 @@
+//! `phasewright invert`: throws away the phase of a file's STFT and rebuilds a signal from the
+//! magnitude alone, channel by channel.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use phasewright::analysis::phase::{griffin_lim, magnitudes, GlaSettings, InitialPhase};
+use phasewright::cli::io::{read_wav, write_wav, Audio, SampleFormat};
+use phasewright::dsp::stft::{stft, StftLayout};
+
+use crate::common::progress_bar;
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Method {
+    /// Griffin-Lim.
+    Gla,
+    /// Fast Griffin-Lim (librosa's momentum form).
+    Fgla,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Init {
+    Random,
+    Zero,
+}
+
+#[derive(clap::Args)]
+pub struct InvertArgs {
+    input: PathBuf,
+    #[arg(short, long)]
+    output: PathBuf,
+    #[arg(long, value_enum, default_value_t = Method::Fgla)]
+    method: Method,
+    /// Iterations.
+    #[arg(long, default_value_t = 32)]
+    iters: usize,
+    #[arg(long, default_value_t = 2048)]
+    n_fft: usize,
+    #[arg(long, default_value_t = 512)]
+    hop: usize,
+    /// Window length in samples (default: the FFT size).
+    #[arg(long)]
+    win: Option<usize>,
+    /// Frames start at sample 0 instead of being centred on t * hop.
+    #[arg(long)]
+    no_center: bool,
+    /// Fast GLA's momentum.
+    #[arg(long, default_value_t = 0.99)]
+    momentum: f32,
+    /// Initial phase.
+    #[arg(long, value_enum, default_value_t = Init::Random)]
+    init: Init,
+    /// Seed of the random initial phase.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output sample format (default: the input's).
+    #[arg(long, value_enum)]
+    format: Option<SampleFormat>,
+    /// Print the method, iterations, time and each channel's SC after every iteration as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+impl InvertArgs {
+    pub fn run(self) -> Result<(), String> {
+        let audio = read_wav(&self.input)?;
+        let layout = StftLayout {
+            n_fft: self.n_fft,
+            hop: self.hop,
+            win: self.win.unwrap_or(self.n_fft),
+            center: !self.no_center,
+        };
+        let settings = GlaSettings {
+            iterations: self.iters,
+            momentum: match self.method {
+                Method::Gla => 0.0,
+                Method::Fgla => self.momentum,
+            },
+            init: match self.init {
+                Init::Random => InitialPhase::Random(self.seed),
+                Init::Zero => InitialPhase::Zero,
+            },
+        };
+        let bar = progress_bar(self.iters * audio.channels.len(), "inverting");
+        let started = Instant::now();
+        let (mut channels, mut sc_db) = (Vec::new(), Vec::new());
+        for x in &audio.channels {
+            let target = magnitudes(&stft(x, &layout)?);
+            let rebuilt = griffin_lim(
+                &target,
+                layout,
+                x.len(),
+                &settings,
+                &|| false,
+                &mut |i, _| {
+                    if i > 0 {
+                        bar.inc(1);
+                    }
+                },
+            )?;
+            channels.push(rebuilt.signal);
+            sc_db.push(rebuilt.sc_db);
+        }
+        bar.finish_and_clear();
+        let seconds = started.elapsed().as_secs_f64();
+        let out = Audio {
+            sample_rate: audio.sample_rate,
+            channels,
+            format: audio.format,
+        };
+        write_wav(&self.output, &out, self.format.unwrap_or(audio.format))?;
+        if self.json {
+            let method = match self.method {
+                Method::Gla => "gla",
+                Method::Fgla => "fgla",
+            };
+            println!(
+                "{}",
+                serde_json::json!({
+                    "method": method,
+                    "iterations": self.iters,
+                    "layout": layout,
+                    "seconds": seconds,
+                    "sc_db": sc_db,
+                })
+            );
+        }
+        Ok(())
+    }
+}

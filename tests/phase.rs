@@ -1,0 +1,69 @@
+//! Phase reconstruction on real music, through `phasewright invert` as a user runs it.
+
+mod common;
+
+use std::process::Command;
+
+use common::data;
+use phasewright::cli::io::{read_wav, write_wav, Audio, SampleFormat};
+
+/// SC after every iteration of `phasewright invert` on `input`, one list per channel.
+fn invert(input: &std::path::Path, output: &std::path::Path, method: &str) -> Vec<Vec<f64>> {
+    let out = Command::new(env!("CARGO_BIN_EXE_phasewright"))
+        .arg("invert")
+        .arg(input)
+        .arg("-o")
+        .arg(output)
+        .args(["--method", method, "--iters", "32", "--seed", "1", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["method"], method);
+    serde_json::from_value(report["sc_db"].clone()).unwrap()
+}
+
+#[test]
+fn gla_and_fast_gla_never_increase_the_inconsistency_of_real_music() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["trumpet", "violin", "piano"] {
+        let audio = read_wav(&data(&format!("music/{name}.wav"))).unwrap();
+        // Three seconds from the second second on.
+        let rate = audio.sample_rate as usize;
+        let excerpt = Audio {
+            channels: vec![audio.channels[0][rate..4 * rate].to_vec()],
+            ..audio
+        };
+        let input = dir.path().join(format!("{name}.wav"));
+        write_wav(&input, &excerpt, SampleFormat::F32).unwrap();
+        let mut last = Vec::new();
+        for method in ["gla", "fgla"] {
+            let output = dir.path().join(format!("{name}_{method}.wav"));
+            let sc = invert(&input, &output, method).remove(0);
+            assert_eq!(sc.len(), 33, "{name} {method}");
+            for (i, w) in sc.windows(2).enumerate() {
+                assert!(
+                    w[1] <= w[0] + 1e-3,
+                    "{name} {method}: iteration {} went up: {sc:?}",
+                    i + 1
+                );
+            }
+            assert_eq!(read_wav(&output).unwrap().frames(), 3 * rate);
+            eprintln!(
+                "{name} {method}: SC {:.1} dB at 0, {:.1} at 8, {:.1} at 32",
+                sc[0], sc[8], sc[32]
+            );
+            last.push(sc[32]);
+        }
+        assert!(
+            last[1] < last[0] - 2.0,
+            "{name}: fast GLA {:.1} dB vs GLA {:.1} dB",
+            last[1],
+            last[0]
+        );
+    }
+}

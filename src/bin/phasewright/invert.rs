@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use phasewright::analysis::phase::{griffin_lim, magnitudes, GlaSettings, InitialPhase};
+use phasewright::analysis::phase::{
+    griffin_lim, magnitudes, pghi, GlaSettings, InitialPhase, TOLERANCE,
+};
 use phasewright::cli::io::{read_wav, write_wav, Audio, SampleFormat};
 use phasewright::dsp::stft::{stft, StftLayout};
 
@@ -16,12 +18,17 @@ enum Method {
     Gla,
     /// Fast Griffin-Lim (librosa's momentum form).
     Fgla,
+    /// Phase-gradient heap integration, no iterations.
+    Pghi,
+    /// Fast Griffin-Lim started from PGHI's phase.
+    PghiFgla,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Init {
     Random,
     Zero,
+    Pghi,
 }
 
 #[derive(clap::Args)]
@@ -47,7 +54,7 @@ pub struct InvertArgs {
     /// Fast GLA's momentum.
     #[arg(long, default_value_t = 0.99)]
     momentum: f32,
-    /// Initial phase.
+    /// Initial phase of GLA and FGLA (pghi-fgla always starts from PGHI).
     #[arg(long, value_enum, default_value_t = Init::Random)]
     init: Init,
     /// Seed of the random initial phase.
@@ -70,22 +77,26 @@ impl InvertArgs {
             win: self.win.unwrap_or(self.n_fft),
             center: !self.no_center,
         };
-        let settings = GlaSettings {
-            iterations: self.iters,
-            momentum: match self.method {
-                Method::Gla => 0.0,
-                Method::Fgla => self.momentum,
-            },
-            init: match self.init {
-                Init::Random => InitialPhase::Random(self.seed),
-                Init::Zero => InitialPhase::Zero,
-            },
+        let (iterations, momentum, init) = match self.method {
+            Method::Gla => (self.iters, 0.0, self.init),
+            Method::Fgla => (self.iters, self.momentum, self.init),
+            Method::Pghi => (0, 0.0, Init::Pghi),
+            Method::PghiFgla => (self.iters, self.momentum, Init::Pghi),
         };
-        let bar = progress_bar(self.iters * audio.channels.len(), "inverting");
+        let bar = progress_bar(iterations * audio.channels.len(), "inverting");
         let started = Instant::now();
         let (mut channels, mut sc_db) = (Vec::new(), Vec::new());
         for x in &audio.channels {
             let target = magnitudes(&stft(x, &layout)?);
+            let settings = GlaSettings {
+                iterations,
+                momentum,
+                init: match init {
+                    Init::Random => InitialPhase::Random(self.seed),
+                    Init::Zero => InitialPhase::Zero,
+                    Init::Pghi => InitialPhase::Given(pghi(&target, &layout, TOLERANCE)),
+                },
+            };
             let rebuilt = griffin_lim(
                 &target,
                 layout,
@@ -110,15 +121,14 @@ impl InvertArgs {
         };
         write_wav(&self.output, &out, self.format.unwrap_or(audio.format))?;
         if self.json {
-            let method = match self.method {
-                Method::Gla => "gla",
-                Method::Fgla => "fgla",
-            };
+            let method = clap::ValueEnum::to_possible_value(&self.method)
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default();
             println!(
                 "{}",
                 serde_json::json!({
                     "method": method,
-                    "iterations": self.iters,
+                    "iterations": iterations,
                     "layout": layout,
                     "seconds": seconds,
                     "sc_db": sc_db,

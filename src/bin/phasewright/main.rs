@@ -41,7 +41,8 @@ enum Command {
     /// Draw the 2-D embedding (PCA or t-SNE) of a file's frames, coloured by time.
     PlotEmbedding(plot::PlotEmbeddingArgs),
     /// Rebuild a signal from the STFT magnitude of a WAV file (its phase thrown away) by
-    /// Griffin-Lim or fast Griffin-Lim, reporting the spectral convergence.
+    /// Griffin-Lim, fast Griffin-Lim or phase-gradient heap integration, reporting the
+    /// spectral convergence.
     Invert(invert::InvertArgs),
     /// Print every parameter (id, name, range, default) as JSON.
     Params(params::ParamsArgs),

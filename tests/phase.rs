@@ -73,3 +73,26 @@ fn gla_and_fast_gla_never_increase_the_inconsistency_of_real_music_and_pghi_star
         );
     }
 }
+
+#[test]
+fn plot_convergence_draws_every_method_and_refuses_a_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let picture = dir.path().join("convergence.png");
+    let run = |input: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_phasewright"))
+            .arg("plot-convergence")
+            .arg(input)
+            .arg("-o")
+            .arg(&picture)
+            .args(["--methods", "gla,fgla,pghi,pghi-fgla", "--iters", "4"])
+            .output()
+            .unwrap()
+    };
+    let out = run(&data("speech/espeak_01_en.wav"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let png = image::open(&picture).unwrap();
+    assert_eq!((png.width(), png.height()), (900, 600));
+    let missing = run(&dir.path().join("missing.wav"));
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("missing.wav"));
+}

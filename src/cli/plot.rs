@@ -269,6 +269,60 @@ pub fn embedding_png(
     root.present().map_err(|e| fail(&e))
 }
 
+/// Curves of spectral convergence (dB) against iteration, one per method, in one picture.
+pub fn convergence_png(
+    curves: &[(String, Vec<f64>)],
+    title: &str,
+    path: &Path,
+) -> Result<(), String> {
+    let fail = |e: &dyn std::fmt::Display| format!("cannot draw '{}': {e}", path.display());
+    let values = curves
+        .iter()
+        .flat_map(|(_, c)| c.iter().copied())
+        .filter(|v| v.is_finite());
+    let (lo, hi) = values.fold((0.0f64, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if hi == f64::MIN {
+        return Err("no convergence figures to draw".into());
+    }
+    let longest = curves
+        .iter()
+        .map(|(_, c)| c.len())
+        .max()
+        .unwrap_or(1)
+        .max(2);
+    let root = canvas(path, (900, 600), &fail)?;
+    let axes = Axes {
+        x: 0.0..(longest - 1) as f64,
+        y: (lo - 2.0).floor()..(hi + 2.0).ceil(),
+        desc: ("iteration", "spectral convergence (dB)"),
+        label_room: (40, 60),
+        grid: true,
+    };
+    let mut chart = axes.draw(&root, Some(title), &fail)?;
+    for (i, (name, sc)) in curves.iter().enumerate() {
+        let colour = Palette99::pick(i).to_rgba();
+        let points: Vec<(f64, f64)> = sc.iter().enumerate().map(|(k, v)| (k as f64, *v)).collect();
+        // A method without iterations (PGHI) is one point: draw it as a level line.
+        let line = if points.len() == 1 {
+            vec![(0.0, points[0].1), ((longest - 1) as f64, points[0].1)]
+        } else {
+            points
+        };
+        chart
+            .draw_series(LineSeries::new(line, colour.stroke_width(2)))
+            .map_err(|e| fail(&e))?
+            .label(name.as_str())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| fail(&e))?;
+    root.present().map_err(|e| fail(&e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -177,7 +177,11 @@ fn pghi_rebuilds_a_chirp_and_tones_without_iterating() {
             eprintln!("PGHI {name} overlap {overlap}: SC {:.1} dB", r.sc_db[0]);
             // The paper's bar is -25 dB at overlap 8; both signals clear it by 5 dB here.
             let bar = if overlap == 8 { -30.0 } else { -25.0 };
-            assert!(r.sc_db[0] < bar, "{name} overlap {overlap}: {:.1} dB", r.sc_db[0]);
+            assert!(
+                r.sc_db[0] < bar,
+                "{name} overlap {overlap}: {:.1} dB",
+                r.sc_db[0]
+            );
         }
     }
 }

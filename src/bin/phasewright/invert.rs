@@ -1,16 +1,18 @@
-//! `phasewright invert`: throws away the phase of a file's STFT and rebuilds a signal from the
-//! magnitude alone, channel by channel.
+//! `phasewright invert` and `plot-convergence`: throw away the phase of a file's STFT and
+//! rebuild a signal from the magnitude alone, channel by channel, reporting the spectral
+//! convergence after every iteration.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use phasewright::analysis::phase::{
-    griffin_lim, magnitudes, pghi, GlaSettings, InitialPhase, TOLERANCE,
+    griffin_lim, magnitudes, pghi, GlaSettings, InitialPhase, Reconstruction, TOLERANCE,
 };
 use phasewright::cli::io::{read_wav, write_wav, Audio, SampleFormat};
+use phasewright::cli::plot::convergence_png;
 use phasewright::dsp::stft::{stft, StftLayout};
 
-use crate::common::progress_bar;
+use crate::common::{mono_mix, progress_bar};
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Method {
@@ -24,6 +26,14 @@ enum Method {
     PghiFgla,
 }
 
+impl Method {
+    fn name(self) -> String {
+        clap::ValueEnum::to_possible_value(&self)
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Init {
     Random,
@@ -31,13 +41,9 @@ enum Init {
     Pghi,
 }
 
+/// The transform and the iterations, shared by `invert` and `plot-convergence`.
 #[derive(clap::Args)]
-pub struct InvertArgs {
-    input: PathBuf,
-    #[arg(short, long)]
-    output: PathBuf,
-    #[arg(long, value_enum, default_value_t = Method::Fgla)]
-    method: Method,
+struct Inversion {
     /// Iterations.
     #[arg(long, default_value_t = 32)]
     iters: usize,
@@ -60,6 +66,75 @@ pub struct InvertArgs {
     /// Seed of the random initial phase.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+}
+
+impl Inversion {
+    fn layout(&self) -> StftLayout {
+        StftLayout {
+            n_fft: self.n_fft,
+            hop: self.hop,
+            win: self.win.unwrap_or(self.n_fft),
+            center: !self.no_center,
+        }
+    }
+
+    /// Iterations `method` runs.
+    fn iterations(&self, method: Method) -> usize {
+        if method == Method::Pghi {
+            0
+        } else {
+            self.iters
+        }
+    }
+
+    /// Rebuilds `x` from its magnitude by `method`; `step` hears every iteration.
+    fn run(
+        &self,
+        method: Method,
+        x: &[f32],
+        step: &mut dyn FnMut(),
+    ) -> Result<Reconstruction, String> {
+        let layout = self.layout();
+        let target = magnitudes(&stft(x, &layout)?);
+        let (momentum, init) = match method {
+            Method::Gla => (0.0, self.init),
+            Method::Fgla => (self.momentum, self.init),
+            Method::Pghi => (0.0, Init::Pghi),
+            Method::PghiFgla => (self.momentum, Init::Pghi),
+        };
+        let settings = GlaSettings {
+            iterations: self.iterations(method),
+            momentum,
+            init: match init {
+                Init::Random => InitialPhase::Random(self.seed),
+                Init::Zero => InitialPhase::Zero,
+                Init::Pghi => InitialPhase::Given(pghi(&target, &layout, TOLERANCE)),
+            },
+        };
+        griffin_lim(
+            &target,
+            layout,
+            x.len(),
+            &settings,
+            &|| false,
+            &mut |i, _| {
+                if i > 0 {
+                    step();
+                }
+            },
+        )
+    }
+}
+
+#[derive(clap::Args)]
+pub struct InvertArgs {
+    input: PathBuf,
+    #[arg(short, long)]
+    output: PathBuf,
+    #[arg(long, value_enum, default_value_t = Method::Fgla)]
+    method: Method,
+    #[command(flatten)]
+    how: Inversion,
     /// Output sample format (default: the input's).
     #[arg(long, value_enum)]
     format: Option<SampleFormat>,
@@ -71,44 +146,12 @@ pub struct InvertArgs {
 impl InvertArgs {
     pub fn run(self) -> Result<(), String> {
         let audio = read_wav(&self.input)?;
-        let layout = StftLayout {
-            n_fft: self.n_fft,
-            hop: self.hop,
-            win: self.win.unwrap_or(self.n_fft),
-            center: !self.no_center,
-        };
-        let (iterations, momentum, init) = match self.method {
-            Method::Gla => (self.iters, 0.0, self.init),
-            Method::Fgla => (self.iters, self.momentum, self.init),
-            Method::Pghi => (0, 0.0, Init::Pghi),
-            Method::PghiFgla => (self.iters, self.momentum, Init::Pghi),
-        };
+        let iterations = self.how.iterations(self.method);
         let bar = progress_bar(iterations * audio.channels.len(), "inverting");
         let started = Instant::now();
         let (mut channels, mut sc_db) = (Vec::new(), Vec::new());
         for x in &audio.channels {
-            let target = magnitudes(&stft(x, &layout)?);
-            let settings = GlaSettings {
-                iterations,
-                momentum,
-                init: match init {
-                    Init::Random => InitialPhase::Random(self.seed),
-                    Init::Zero => InitialPhase::Zero,
-                    Init::Pghi => InitialPhase::Given(pghi(&target, &layout, TOLERANCE)),
-                },
-            };
-            let rebuilt = griffin_lim(
-                &target,
-                layout,
-                x.len(),
-                &settings,
-                &|| false,
-                &mut |i, _| {
-                    if i > 0 {
-                        bar.inc(1);
-                    }
-                },
-            )?;
+            let rebuilt = self.how.run(self.method, x, &mut || bar.inc(1))?;
             channels.push(rebuilt.signal);
             sc_db.push(rebuilt.sc_db);
         }
@@ -121,20 +164,50 @@ impl InvertArgs {
         };
         write_wav(&self.output, &out, self.format.unwrap_or(audio.format))?;
         if self.json {
-            let method = clap::ValueEnum::to_possible_value(&self.method)
-                .map(|v| v.get_name().to_string())
-                .unwrap_or_default();
             println!(
                 "{}",
                 serde_json::json!({
-                    "method": method,
+                    "method": self.method.name(),
                     "iterations": iterations,
-                    "layout": layout,
+                    "layout": self.how.layout(),
                     "seconds": seconds,
                     "sc_db": sc_db,
                 })
             );
         }
         Ok(())
+    }
+}
+
+#[derive(clap::Args)]
+pub struct PlotConvergenceArgs {
+    input: PathBuf,
+    #[arg(short, long)]
+    output: PathBuf,
+    /// The methods to compare, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Method::Gla, Method::Fgla, Method::PghiFgla])]
+    methods: Vec<Method>,
+    #[command(flatten)]
+    how: Inversion,
+}
+
+impl PlotConvergenceArgs {
+    /// Each method on the channels' mix; one curve of SC against iteration each.
+    pub fn run(self) -> Result<(), String> {
+        let audio = read_wav(&self.input)?;
+        let mix = mono_mix(&audio);
+        let total = self.methods.iter().map(|m| self.how.iterations(*m)).sum();
+        let bar = progress_bar(total, "inverting");
+        let curves = (self.methods.iter())
+            .map(|m| Ok((m.name(), self.how.run(*m, &mix, &mut || bar.inc(1))?.sc_db)))
+            .collect::<Result<Vec<_>, String>>()?;
+        bar.finish_and_clear();
+        let title = format!(
+            "{}: spectral convergence ({} / {})",
+            self.input.display(),
+            self.how.n_fft,
+            self.how.hop
+        );
+        convergence_png(&curves, &title, &self.output)
     }
 }

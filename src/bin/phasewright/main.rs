@@ -44,6 +44,9 @@ enum Command {
     /// Griffin-Lim, fast Griffin-Lim or phase-gradient heap integration, reporting the
     /// spectral convergence.
     Invert(invert::InvertArgs),
+    /// Draw the spectral convergence of several inversion methods against iteration, on a WAV
+    /// file's mix, to PNG.
+    PlotConvergence(invert::PlotConvergenceArgs),
     /// Print every parameter (id, name, range, default) as JSON.
     Params(params::ParamsArgs),
     /// Render the built-in test signal through the chain: writes input/output WAVs, their
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
         Command::Reorder(args) => args.run(),
         Command::PlotEmbedding(args) => args.run(),
         Command::Invert(args) => args.run(),
+        Command::PlotConvergence(args) => args.run(),
         Command::Params(args) => args.run(),
         Command::Demo(args) => args.run(),
     };

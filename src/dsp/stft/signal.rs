@@ -74,6 +74,7 @@ pub struct SignalTransform {
 impl SignalTransform {
     /// For signals of `len` samples, with as many frames as the layout gives them.
     pub fn new(layout: StftLayout, len: usize) -> Result<Self, String> {
+        layout.check()?;
         Self::with_frames(layout, len, layout.frames(len))
     }
 

@@ -59,6 +59,17 @@ fn gla_and_fast_gla_never_increase_the_inconsistency_of_real_music_and_pghi_star
             );
             last.push(sc[32]);
         }
+        // Frame by frame, PGHI loses little: nothing with a frame of look-ahead, a few dB without.
+        let once = |method: &str| {
+            let output = dir.path().join(format!("{name}_{method}.wav"));
+            invert(&input, &output, method).remove(0)[0]
+        };
+        let (whole, ahead, causal) = (once("pghi"), once("rtpghi"), once("rtpghi-causal"));
+        eprintln!("{name}: PGHI {whole:.1} dB, RTPGHI {ahead:.1} dB, causal {causal:.1} dB");
+        assert!(
+            ahead < whole + 1.5 && causal < whole + 5.0,
+            "{name}: {whole:.1} / {ahead:.1} / {causal:.1} dB"
+        );
         assert!(
             last[2] < last[1] - 3.0,
             "{name}: PGHI-started fast GLA {:.1} dB vs random-started {:.1} dB",
@@ -89,7 +100,11 @@ fn plot_convergence_draws_every_method_and_refuses_a_missing_file() {
             .unwrap()
     };
     let out = run(&data("speech/espeak_01_en.wav"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let png = image::open(&picture).unwrap();
     assert_eq!((png.width(), png.height()), (900, 600));
     let missing = run(&dir.path().join("missing.wav"));

@@ -7,13 +7,14 @@
 //! - `griffin_lim`: GLA (Griffin and Lim 1984) and fast GLA (Perraudin, Balazs and Søndergaard
 //!   2013) in librosa's form, whose `momentum` α extrapolates each new consistent estimate away
 //!   from the last by α / (1 + α); α = 0 is plain GLA.
-//! - `pghi`: phase-gradient heap integration, no iterations; also a start for GLA.
+//! - `pghi`: phase-gradient heap integration, no iterations; also a start for GLA; and
+//!   `rtpghi`, its frame-by-frame form, with or without a frame of look-ahead.
 
 mod griffin_lim;
 mod pghi;
 
 pub use griffin_lim::{griffin_lim, GlaSettings};
-pub use pghi::{hann_gamma, pghi, TOLERANCE};
+pub use pghi::{hann_gamma, pghi, rtpghi, TOLERANCE};
 
 use rand::{Rng, SeedableRng};
 use realfft::num_complex::Complex32;

@@ -1,5 +1,5 @@
-//! Phase-gradient heap integration (Průša, Balazs and Søndergaard 2017): a phase for an STFT
-//! magnitude without iterating. For a Gaussian window exp(-π t²/γ) the phase and the log
+//! Phase-gradient heap integration (Průša, Balazs and Søndergaard 2017), whole and real-time
+//! (frame by frame): a phase for an STFT magnitude without iterating. For a Gaussian window exp(-π t²/γ) the phase and the log
 //! magnitude s of the STFT are tied like the two parts of an analytic function, which gives,
 //! in our frame-local transform with the window centred on t = τ:
 //!
@@ -24,40 +24,85 @@ pub fn hann_gamma(len: usize) -> f64 {
 /// The small-coefficient tolerance of the paper: 10⁻⁵ of the largest magnitude (−100 dB).
 pub const TOLERANCE: f32 = 1e-5;
 
-/// A phase (radians) for every frame and bin of `magnitude`, an STFT magnitude on `layout`.
-pub fn pghi(magnitude: &[Vec<f32>], layout: &StftLayout, tol: f32) -> Vec<Vec<f32>> {
-    let frames = magnitude.len();
-    let bins = layout.n_fft / 2 + 1;
-    let (a, m_size) = (layout.hop as f64, layout.n_fft as f64);
-    let gamma = hann_gamma(layout.win);
-    let peak = magnitude.iter().flatten().fold(0.0f32, |m, v| m.max(*v));
-    let floor = peak * tol;
-    let log: Vec<Vec<f64>> = magnitude
-        .iter()
-        .map(|f| {
-            f.iter()
-                .map(|v| (v.max(f32::MIN_POSITIVE) as f64).ln())
-                .collect()
-        })
-        .collect();
-    // Centred differences, one-sided at the edges.
-    let diff = |get: &dyn Fn(usize) -> f64, i: usize, len: usize| -> f64 {
+/// How far the phase turns from one coefficient to the next along time and along frequency,
+/// from the log magnitude.
+struct Steps {
+    log: Vec<Vec<f64>>,
+    bins: usize,
+    /// Hop, FFT size and the window's γ.
+    a: f64,
+    m_size: f64,
+    gamma: f64,
+    /// The time derivative of the log magnitude looks back only (no frame of look-ahead).
+    causal: bool,
+}
+
+impl Steps {
+    fn new(magnitude: &[Vec<f32>], layout: &StftLayout, causal: bool) -> Self {
+        let log = magnitude
+            .iter()
+            .map(|f| {
+                f.iter()
+                    .map(|v| (v.max(f32::MIN_POSITIVE) as f64).ln())
+                    .collect()
+            })
+            .collect();
+        Self {
+            log,
+            bins: layout.n_fft / 2 + 1,
+            a: layout.hop as f64,
+            m_size: layout.n_fft as f64,
+            gamma: hann_gamma(layout.win),
+            causal,
+        }
+    }
+
+    /// Centred difference of `get` at `i` of `len`, one-sided at the edges.
+    fn diff(get: impl Fn(usize) -> f64, i: usize, len: usize) -> f64 {
         match (i, len) {
             (_, 0 | 1) => 0.0,
             (0, _) => get(1) - get(0),
             (i, len) if i == len - 1 => get(i) - get(i - 1),
             (i, _) => (get(i + 1) - get(i - 1)) / 2.0,
         }
-    };
-    // Phase step to the next frame (time) and to the next bin (frequency), per coefficient.
-    let step_time = |n: usize, m: usize| {
-        let ds_dm = diff(&|k| log[n][k], m, bins);
-        std::f64::consts::TAU * a * m as f64 / m_size + a * m_size / gamma * ds_dm
-    };
-    let step_freq = |n: usize, m: usize| {
-        let ds_dn = diff(&|t| log[t][m], n, frames);
-        -gamma / (a * m_size) * ds_dn
-    };
+    }
+
+    /// Phase turn per hop at frame `n`, bin `m`: the bin's own frequency plus the deviation
+    /// the log magnitude's slope across frequency shows.
+    fn time(&self, n: usize, m: usize) -> f64 {
+        let ds_dm = Self::diff(|k| self.log[n][k], m, self.bins);
+        std::f64::consts::TAU * self.a * m as f64 / self.m_size
+            + self.a * self.m_size / self.gamma * ds_dm
+    }
+
+    /// Phase turn per bin at frame `n`, bin `m`, from the log magnitude's slope across time.
+    fn freq(&self, n: usize, m: usize) -> f64 {
+        let s = |t: usize| self.log[t][m];
+        let ds_dn = if self.causal {
+            // Second-order backward difference: as accurate as the centred one, no look-ahead.
+            match n {
+                0 => 0.0,
+                1 => s(1) - s(0),
+                n => (3.0 * s(n) - 4.0 * s(n - 1) + s(n - 2)) / 2.0,
+            }
+        } else {
+            Self::diff(|t| self.log[t][m], n, self.log.len())
+        };
+        -self.gamma / (self.a * self.m_size) * ds_dn
+    }
+}
+
+/// Coefficients at or under this are left at zero phase.
+fn floor(magnitude: &[Vec<f32>], tol: f32) -> f32 {
+    magnitude.iter().flatten().fold(0.0f32, |m, v| m.max(*v)) * tol
+}
+
+/// A phase (radians) for every frame and bin of `magnitude`, an STFT magnitude on `layout`.
+pub fn pghi(magnitude: &[Vec<f32>], layout: &StftLayout, tol: f32) -> Vec<Vec<f32>> {
+    let frames = magnitude.len();
+    let steps = Steps::new(magnitude, layout, false);
+    let bins = steps.bins;
+    let floor = floor(magnitude, tol);
     let mut phase = vec![vec![0.0f64; bins]; frames];
     let mut done: Vec<Vec<bool>> = magnitude
         .iter()
@@ -90,34 +135,104 @@ pub fn pghi(magnitude: &[Vec<f32>], layout: &StftLayout, tol: f32) -> Vec<Vec<f3
                 visit(
                     n + 1,
                     m,
-                    here + (step_time(n, m) + step_time(n + 1, m)) / 2.0,
+                    here + (steps.time(n, m) + steps.time(n + 1, m)) / 2.0,
                 );
             }
             if n > 0 {
                 visit(
                     n - 1,
                     m,
-                    here - (step_time(n, m) + step_time(n - 1, m)) / 2.0,
+                    here - (steps.time(n, m) + steps.time(n - 1, m)) / 2.0,
                 );
             }
             if m + 1 < bins {
                 visit(
                     n,
                     m + 1,
-                    here + (step_freq(n, m) + step_freq(n, m + 1)) / 2.0,
+                    here + (steps.freq(n, m) + steps.freq(n, m + 1)) / 2.0,
                 );
             }
             if m > 0 {
                 visit(
                     n,
                     m - 1,
-                    here - (step_freq(n, m) + step_freq(n, m - 1)) / 2.0,
+                    here - (steps.freq(n, m) + steps.freq(n, m - 1)) / 2.0,
                 );
             }
         }
     }
-    // The frames' time origin is their first sample, half an FFT before their centre: bin m
-    // turns by π m more.
+    frame_origin(&phase)
+}
+
+/// Real-time PGHI (Průša and Holighaus 2017): frame by frame, each frame's phase carried
+/// forward from the frame before (in time) and across its own bins (in frequency), largest
+/// coefficients first. With `lookahead` the time slope of the log magnitude is centred, which
+/// needs the next frame (one frame of latency in a stream); without, it looks back only.
+pub fn rtpghi(
+    magnitude: &[Vec<f32>],
+    layout: &StftLayout,
+    tol: f32,
+    lookahead: bool,
+) -> Vec<Vec<f32>> {
+    let frames = magnitude.len();
+    let steps = Steps::new(magnitude, layout, !lookahead);
+    let bins = steps.bins;
+    let floor = floor(magnitude, tol);
+    let mut phase = vec![vec![0.0f64; bins]; frames];
+    let mut done = vec![false; bins];
+    // (magnitude bits, from the previous frame?, bin)
+    let mut heap: BinaryHeap<(u32, bool, usize)> = BinaryHeap::new();
+    for n in 0..frames {
+        let now = &magnitude[n];
+        for (d, v) in done.iter_mut().zip(now) {
+            *d = *v <= floor;
+        }
+        if n > 0 {
+            let before = &magnitude[n - 1];
+            heap.extend(
+                (0..bins)
+                    .filter(|m| before[*m] > floor)
+                    .map(|m| (before[m].to_bits(), true, m)),
+            );
+        }
+        loop {
+            let Some((_, previous, m)) = heap.pop() else {
+                // Nothing left to carry the phase from: start anew at the largest bin left.
+                let Some(m) = (0..bins)
+                    .filter(|m| !done[*m])
+                    .max_by_key(|m| now[*m].to_bits())
+                else {
+                    break;
+                };
+                done[m] = true;
+                phase[n][m] = 0.0;
+                heap.push((now[m].to_bits(), false, m));
+                continue;
+            };
+            if previous {
+                if !done[m] {
+                    done[m] = true;
+                    phase[n][m] = phase[n - 1][m] + (steps.time(n - 1, m) + steps.time(n, m)) / 2.0;
+                    heap.push((now[m].to_bits(), false, m));
+                }
+                continue;
+            }
+            let here = phase[n][m];
+            for (m2, sign) in [(m + 1, 1.0), (m.wrapping_sub(1), -1.0)] {
+                if m2 < bins && !done[m2] {
+                    done[m2] = true;
+                    phase[n][m2] = here + sign * (steps.freq(n, m) + steps.freq(n, m2)) / 2.0;
+                    heap.push((now[m2].to_bits(), false, m2));
+                }
+            }
+        }
+    }
+    frame_origin(&phase)
+}
+
+/// From phases with the time origin at each frame's centre to our frames', whose origin is
+/// their first sample, half an FFT earlier: bin m turns by π m more.
+fn frame_origin(phase: &[Vec<f64>]) -> Vec<Vec<f32>> {
     phase
         .iter()
         .map(|f| {

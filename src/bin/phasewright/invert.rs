@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use phasewright::analysis::phase::{
-    griffin_lim, magnitudes, pghi, GlaSettings, InitialPhase, Reconstruction, TOLERANCE,
+    griffin_lim, magnitudes, pghi, rtpghi, GlaSettings, InitialPhase, Reconstruction, TOLERANCE,
 };
 use phasewright::cli::io::{read_wav, write_wav, Audio, SampleFormat};
 use phasewright::cli::plot::convergence_png;
@@ -24,6 +24,10 @@ enum Method {
     Pghi,
     /// Fast Griffin-Lim started from PGHI's phase.
     PghiFgla,
+    /// Real-time PGHI, frame by frame with one frame of look-ahead.
+    Rtpghi,
+    /// Real-time PGHI without look-ahead.
+    RtpghiCausal,
 }
 
 impl Method {
@@ -39,6 +43,10 @@ enum Init {
     Random,
     Zero,
     Pghi,
+    #[value(skip)]
+    Rtpghi {
+        lookahead: bool,
+    },
 }
 
 /// The transform and the iterations, shared by `invert` and `plot-convergence`.
@@ -80,10 +88,9 @@ impl Inversion {
 
     /// Iterations `method` runs.
     fn iterations(&self, method: Method) -> usize {
-        if method == Method::Pghi {
-            0
-        } else {
-            self.iters
+        match method {
+            Method::Pghi | Method::Rtpghi | Method::RtpghiCausal => 0,
+            _ => self.iters,
         }
     }
 
@@ -101,6 +108,8 @@ impl Inversion {
             Method::Fgla => (self.momentum, self.init),
             Method::Pghi => (0.0, Init::Pghi),
             Method::PghiFgla => (self.momentum, Init::Pghi),
+            Method::Rtpghi => (0.0, Init::Rtpghi { lookahead: true }),
+            Method::RtpghiCausal => (0.0, Init::Rtpghi { lookahead: false }),
         };
         let settings = GlaSettings {
             iterations: self.iterations(method),
@@ -109,6 +118,9 @@ impl Inversion {
                 Init::Random => InitialPhase::Random(self.seed),
                 Init::Zero => InitialPhase::Zero,
                 Init::Pghi => InitialPhase::Given(pghi(&target, &layout, TOLERANCE)),
+                Init::Rtpghi { lookahead } => {
+                    InitialPhase::Given(rtpghi(&target, &layout, TOLERANCE, lookahead))
+                }
             },
         };
         griffin_lim(

@@ -1,5 +1,5 @@
-//! Cost of the whole chain (denoise FIR → STFT with or without frame operations and reordering →
-//! mix → gain) on 512-sample stereo blocks of real speech, as the audio callback runs it.
+//! Cost of the whole chain (denoise FIR → STFT with or without frame operations, reordering and
+//! phase rebuilding → mix → gain) on 512-sample stereo blocks of real speech, as the audio callback runs it.
 //! Throughput is the block's stereo sample count, so the time per iteration divided by 1024 is the
 //! cost per sample. Similarity orders are computed by the worker thread, outside the callback.
 
@@ -25,6 +25,8 @@ fn chain(c: &mut Criterion) {
         (ParamId::SpecReverse, 1.0),
         (ParamId::SpecCheckerboard, 1.0),
     ];
+    // Phase reset with the phase stage rebuilding every frame's phase (RTPGHI).
+    let rebuild = [(ParamId::SpecPhase, 1.0), (ParamId::PhaseMode, 1.0)];
     // Capture mode with the capture playing: a frozen second looping in PCA order.
     let capture = [(ParamId::ReorderOrder, 2.0), (ParamId::ReorderCapture, 1.0)];
     let (off, segment, capture_mode) =
@@ -33,6 +35,12 @@ fn chain(c: &mut Criterion) {
         ("identity_window_2048_overlap_4", 2048, off, &[][..]),
         ("identity_window_16384_overlap_4", 16384, off, &[][..]),
         ("frame_ops_window_2048_overlap_4", 2048, off, &all_ops[..]),
+        (
+            "phase_rebuild_window_2048_overlap_4",
+            2048,
+            off,
+            &rebuild[..],
+        ),
         ("segment_pca_window_2048_overlap_4", 2048, segment, &[][..]),
         (
             "capture_playing_window_2048_overlap_4",

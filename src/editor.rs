@@ -13,7 +13,7 @@ use nice_plug_egui::{
 use crate::analysis::denoise::live::LearnMode;
 use crate::dsp::fir::magnitude_response_db;
 use crate::params::host::{HostParam, PluginParams};
-use crate::params::{Choice, ParamId, ALL_PARAMS};
+use crate::params::{Choice, Group, ParamId, ALL_PARAMS};
 use crate::stages::frame_memory::{FrameOrder, ReorderMode};
 use crate::taps_file::TapsFile;
 
@@ -65,16 +65,11 @@ impl NiceEguiApp for EditorApp {
         let setter = gui.param_setter();
         ui.heading("Phasewright");
         ui.separator();
-        // Three columns: bypass, the denoiser and the output; the spectral stage; reordering.
-        let column = |id: &ParamId| {
-            let name = id.spec().id;
-            if name.starts_with("spec") {
-                1
-            } else if name.starts_with("reorder") {
-                2
-            } else {
-                0
-            }
+        // Three columns: the denoiser and the output; the spectral stage and phase; reordering.
+        let column = |id: &ParamId| match id.spec().group {
+            Group::Denoise | Group::Output => 0,
+            Group::Spectral | Group::Phase => 1,
+            Group::Reorder => 2,
         };
         ui.columns(3, |columns| {
             for (c, ui) in columns.iter_mut().enumerate() {

@@ -96,6 +96,7 @@ fn the_audio_path_never_allocates_while_parameters_sweep_and_taps_swap() {
             engine.set(ParamId::SpecReverse, ((k / 11) % 2) as f32);
             engine.set(ParamId::SpecCheckerboard, ((k / 13) % 2) as f32);
             engine.set(ParamId::SpecSeed, (k / 17) as f32);
+            engine.set(ParamId::PhaseMode, ((k / 19) % 2) as f32);
         });
         guarded_block(&mut engine, &mut chans, &reference, pos, n);
         pos += n;

@@ -16,6 +16,7 @@ pub enum Group {
     Denoise,
     Spectral,
     Reorder,
+    Phase,
     Output,
 }
 
@@ -25,6 +26,7 @@ impl Group {
             Group::Denoise => "Denoise",
             Group::Spectral => "Spectral",
             Group::Reorder => "Reorder",
+            Group::Phase => "Phase",
             Group::Output => "Output",
         }
     }

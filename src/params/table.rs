@@ -9,6 +9,7 @@ use crate::analysis::order::tsne::TsneMethod;
 use crate::dsp::stft::{OVERLAPS, WINDOW_SIZES};
 use crate::stages::frame_memory::{FrameOrder, ReorderMode};
 use crate::stages::frame_ops::PhaseMode;
+use crate::stages::phase::PhaseRebuild;
 
 /// Filter lengths the learn modes offer (81 is the classic lab's).
 pub const LEARN_TAPS: [usize; 9] = [16, 32, 64, 81, 128, 256, 512, 1024, 2048];
@@ -52,7 +53,7 @@ const fn named<C: Choice>() -> ParamKind {
     ParamKind::Named { names: C::NAMES }
 }
 
-use Group::{Denoise, Output, Reorder, Spectral};
+use Group::{Denoise, Output, Phase, Reorder, Spectral};
 use ParamKind::{Fraction, Toggle};
 
 param_table! {
@@ -150,6 +151,8 @@ param_table! {
         ParamKind::Integer { min: 1, max: 32 },
         5.0,
     ),
+    // Rebuilds each frame's phase from its magnitude, after reordering and frame operations.
+    PhaseMode: param("phase_mode", "Phase Rebuild", Phase, named::<PhaseRebuild>(), 0.0),
     OutMix: param("out_mix", "Dry/Wet", Output, Fraction, 1.0),
     OutGain: param(
         "out_gain",
@@ -183,6 +186,7 @@ mod tests {
         round_trips::<FrameOrder>();
         round_trips::<Weighting>();
         round_trips::<TsneMethod>();
+        round_trips::<PhaseRebuild>();
     }
 
     #[test]
@@ -193,6 +197,7 @@ mod tests {
                 "denoise" => Group::Denoise,
                 "spec" => Group::Spectral,
                 "reorder" => Group::Reorder,
+                "phase" => Group::Phase,
                 _ => Group::Output,
             };
             assert_eq!(p.group, expected, "{}", p.id);

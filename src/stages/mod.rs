@@ -1,6 +1,6 @@
 //! The real-time stages of the chain, in order: `denoise` (FIR, learned in the background),
 //! `spectral` (the STFT, whose frames go through the frame stages `frame_memory` and
-//! `frame_ops`), and `output` (dry/wet, gain, bypass).
+//! `frame_ops`, then `phase`), and `output` (dry/wet, gain, bypass).
 //!
 //! Every stage follows one contract, `Stage`: it takes the parameters of its groups, resets,
 //! reports its latency, submits its background jobs and installs their results (through
@@ -11,6 +11,7 @@ pub mod denoise;
 pub mod frame_memory;
 pub mod frame_ops;
 pub mod output;
+pub mod phase;
 pub mod spectral;
 
 use crate::dsp::smoother::Smoother;

@@ -1,11 +1,12 @@
 //! The spectral stage: the streaming STFT, whose every frame goes through the frame stages in
-//! order (frame memory and order, then frame operations), then back to audio. Its latency is
+//! order (frame memory and order, frame operations, phase), then back to audio. Its latency is
 //! the STFT window plus what the frame memory adds.
 
 use std::sync::Arc;
 
 use super::frame_memory::{FrameMemory, MemoryLayout};
 use super::frame_ops::FrameOps;
+use super::phase::PhaseStage;
 use super::{Clock, FrameStage, Stage};
 use crate::dsp::stft::StreamingStft;
 use crate::engine::{EngineConfig, EngineShared};
@@ -16,6 +17,7 @@ pub struct SpectralStage {
     stft: StreamingStft,
     memory: FrameMemory,
     ops: FrameOps,
+    phase: PhaseStage,
     hop: usize,
     seconds_per_frame: f32,
 }
@@ -43,17 +45,21 @@ impl SpectralStage {
             stft,
             memory: FrameMemory::new(memory, owner, shared),
             ops: FrameOps::new(layout.window / 2 + 1),
+            phase: PhaseStage::new(config.channels, layout.window, hop, config.sample_rate),
             hop,
             seconds_per_frame: hop as f32 / config.sample_rate,
         })
     }
 
     /// The transform, and the frame stages in chain order: a new frame stage is one more entry.
-    fn parts(&mut self) -> (&mut StreamingStft, [&mut dyn FrameStage; 2]) {
-        (&mut self.stft, [&mut self.memory, &mut self.ops])
+    fn parts(&mut self) -> (&mut StreamingStft, [&mut dyn FrameStage; 3]) {
+        (
+            &mut self.stft,
+            [&mut self.memory, &mut self.ops, &mut self.phase],
+        )
     }
 
-    fn frame_stages(&mut self) -> [&mut dyn FrameStage; 2] {
+    fn frame_stages(&mut self) -> [&mut dyn FrameStage; 3] {
         self.parts().1
     }
 
@@ -70,7 +76,7 @@ impl SpectralStage {
 
 impl Stage for SpectralStage {
     fn groups(&self) -> &'static [Group] {
-        &[Group::Spectral, Group::Reorder]
+        &[Group::Spectral, Group::Reorder, Group::Phase]
     }
 
     fn set(&mut self, id: ParamId, value: f32, _: Clock) {

@@ -1,0 +1,208 @@
+//! The phase stage, last of the frame stages: with `phase_mode` on Rebuild, every frame's
+//! phase is rebuilt from its magnitude and the frame before by real-time phase-gradient heap
+//! integration (causal RTPGHI, `analysis::phase`'s method run frame by frame in place), so
+//! what phase reset, bin operations and reordering did to the phases is replaced by phases
+//! that fit the magnitudes. No look-ahead, so no latency is added. Switching crossfades the
+//! rebuilt spectrum with the one as it came over 50 ms.
+//!
+//! Each channel has its own state; nothing is allocated after construction (the heap is made
+//! with room for twice the bins, the most it ever holds).
+
+use std::collections::BinaryHeap;
+
+use realfft::num_complex::Complex32;
+
+use super::FrameStage;
+use crate::analysis::phase::hann_gamma;
+use crate::dsp::stft::FrameBuffers;
+use crate::params::{Choice, ParamId};
+
+crate::choice! {
+    /// What the phase stage does: the `phase_mode` options (Rebuild: causal RTPGHI).
+    pub enum PhaseRebuild { Keep = "Keep", Rebuild = "Rebuild" }
+}
+
+/// Crossfade between kept and rebuilt phases.
+const FADE_MS: f32 = 50.0;
+/// Bins under this share of the frame's largest keep a zero phase (the paper's tolerance).
+const TOLERANCE: f32 = 1e-5;
+
+/// One channel's memory of the frames before.
+struct ChannelState {
+    /// Log magnitudes of the last two frames and this one (oldest first).
+    log: [Vec<f32>; 3],
+    /// The last frame's magnitudes, phases (time origin at the frame centre) and phase turns
+    /// per hop.
+    magnitude: Vec<f32>,
+    phase: Vec<f32>,
+    turn: Vec<f32>,
+    /// Frames seen since the state was cleared (0, 1 or 2 and more).
+    frames: u8,
+}
+
+pub struct PhaseStage {
+    mode: PhaseRebuild,
+    channels: Vec<ChannelState>,
+    bins: usize,
+    /// Phase turn per hop of bin 1, and the two derivative scales (hop a, FFT size M, γ):
+    /// a·M/γ for the frequency slope and γ/(a·M) for the time slope.
+    bin_turn: f32,
+    freq_scale: f32,
+    time_scale: f32,
+    gain: f32,
+    fade_step: f32,
+    heap: BinaryHeap<(u32, bool, u32)>,
+    done: Vec<bool>,
+    turn_now: Vec<f32>,
+    phase_now: Vec<f32>,
+}
+
+impl PhaseStage {
+    /// For `channels` channels of `window`-point frames every `hop` samples. Allocates.
+    pub fn new(channels: usize, window: usize, hop: usize, sample_rate: f32) -> Self {
+        let bins = window / 2 + 1;
+        let (a, m, gamma) = (hop as f64, window as f64, hann_gamma(window));
+        let state = || ChannelState {
+            log: [vec![0.0; bins], vec![0.0; bins], vec![0.0; bins]],
+            magnitude: vec![0.0; bins],
+            phase: vec![0.0; bins],
+            turn: vec![0.0; bins],
+            frames: 0,
+        };
+        let fade_frames = (FADE_MS / 1000.0 * sample_rate / hop as f32).max(1.0);
+        Self {
+            mode: PhaseRebuild::Keep,
+            channels: (0..channels).map(|_| state()).collect(),
+            bins,
+            bin_turn: (std::f64::consts::TAU * a / m) as f32,
+            freq_scale: (a * m / gamma) as f32,
+            time_scale: (gamma / (a * m)) as f32,
+            gain: 0.0,
+            fade_step: 1.0 / fade_frames,
+            heap: BinaryHeap::with_capacity(2 * bins),
+            done: vec![false; bins],
+            turn_now: vec![0.0; bins],
+            phase_now: vec![0.0; bins],
+        }
+    }
+
+    /// Rebuilds the phase of one channel's `spectrum` in place, `share` of the way.
+    fn rebuild(&mut self, ch: usize, spectrum: &mut [Complex32], share: f32) {
+        let bins = self.bins;
+        let state = &mut self.channels[ch];
+        state.log.rotate_left(1);
+        let mut peak = 0.0f32;
+        for (l, c) in state.log[2].iter_mut().zip(spectrum.iter()) {
+            let magnitude = c.norm();
+            peak = peak.max(magnitude);
+            *l = magnitude.max(f32::MIN_POSITIVE).ln();
+        }
+        let floor = peak * TOLERANCE;
+        let [older, old, now] = &state.log;
+        // Phase turn per hop from the slope across frequency; phase turn per bin from the
+        // slope across time (second-order backward difference, no look-ahead).
+        for m in 0..bins {
+            let slope = match m {
+                0 => now[1] - now[0],
+                m if m == bins - 1 => now[m] - now[m - 1],
+                m => (now[m + 1] - now[m - 1]) / 2.0,
+            };
+            self.turn_now[m] = self.bin_turn * m as f32 + self.freq_scale * slope;
+        }
+        let time_slope = |m: usize| match state.frames {
+            0 => 0.0,
+            1 => now[m] - old[m],
+            _ => (3.0 * now[m] - 4.0 * old[m] + older[m]) / 2.0,
+        };
+        let step = |m: usize| -self.time_scale * time_slope(m);
+        for (d, c) in self.done.iter_mut().zip(spectrum.iter()) {
+            *d = c.norm() <= floor;
+        }
+        self.phase_now.fill(0.0);
+        self.heap.clear();
+        if state.frames > 0 {
+            for m in 0..bins {
+                if state.magnitude[m] > floor {
+                    self.heap
+                        .push((state.magnitude[m].to_bits(), true, m as u32));
+                }
+            }
+        }
+        loop {
+            let Some((_, from_before, m)) = self.heap.pop() else {
+                // Nothing to carry the phase from: start anew at the largest bin left.
+                let largest = (0..bins)
+                    .filter(|m| !self.done[*m])
+                    .max_by_key(|m| spectrum[*m].norm().to_bits());
+                let Some(m) = largest else { break };
+                self.done[m] = true;
+                self.heap
+                    .push((spectrum[m].norm().to_bits(), false, m as u32));
+                continue;
+            };
+            let m = m as usize;
+            if from_before {
+                if !self.done[m] {
+                    self.done[m] = true;
+                    let turn = (state.turn[m] + self.turn_now[m]) / 2.0;
+                    self.phase_now[m] = (state.phase[m] + turn) % std::f32::consts::TAU;
+                    self.heap
+                        .push((spectrum[m].norm().to_bits(), false, m as u32));
+                }
+                continue;
+            }
+            for (next, sign) in [(m + 1, 1.0), (m.wrapping_sub(1), -1.0)] {
+                if next < bins && !self.done[next] {
+                    self.done[next] = true;
+                    let turn = sign * (step(m) + step(next)) / 2.0;
+                    self.phase_now[next] = self.phase_now[m] + turn;
+                    self.heap
+                        .push((spectrum[next].norm().to_bits(), false, next as u32));
+                }
+            }
+        }
+        for (m, c) in spectrum.iter_mut().enumerate() {
+            let magnitude = c.norm();
+            state.magnitude[m] = magnitude;
+            // Our frames' time origin is their first sample, half an FFT before the centre.
+            let angle = self.phase_now[m] + std::f32::consts::PI * (m % 2) as f32;
+            let rebuilt = Complex32::from_polar(magnitude, angle);
+            *c += (rebuilt - *c) * share;
+        }
+        state.phase.copy_from_slice(&self.phase_now);
+        state.turn.copy_from_slice(&self.turn_now);
+        state.frames = state.frames.saturating_add(1).min(2);
+    }
+}
+
+impl FrameStage for PhaseStage {
+    fn set(&mut self, id: ParamId, value: f32) {
+        if id == ParamId::PhaseMode {
+            self.mode = PhaseRebuild::from_index(value.round() as usize);
+        }
+    }
+
+    fn reset(&mut self) {
+        self.gain = 0.0;
+        for state in &mut self.channels {
+            state.frames = 0;
+        }
+    }
+
+    fn apply(&mut self, frame: &mut FrameBuffers) {
+        let target = (self.mode == PhaseRebuild::Rebuild) as u8 as f32;
+        self.gain = if target > self.gain {
+            (self.gain + self.fade_step).min(target)
+        } else {
+            (self.gain - self.fade_step).max(target)
+        };
+        if self.gain <= 0.0 {
+            // Off: forget, so a new Rebuild starts from its first frame.
+            self.reset();
+            return;
+        }
+        for ch in 0..frame.channels().min(self.channels.len()) {
+            self.rebuild(ch, frame.channel(ch), self.gain);
+        }
+    }
+}

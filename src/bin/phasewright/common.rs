@@ -1,11 +1,13 @@
 //! Helpers and options shared by more than one subcommand.
 
+use std::path::Path;
+
 use indicatif::{ProgressBar, ProgressStyle};
 
 use phasewright::analysis::order::features::Weighting;
 use phasewright::analysis::order::tsne::TsneMethod;
 use phasewright::analysis::order::{Embedding, OrderSettings};
-use phasewright::cli::io::Audio;
+use phasewright::cli::io::{write_wav, Audio, SampleFormat};
 
 /// How frames are embedded, for `reorder` and `plot-embedding`.
 #[derive(clap::Args)]
@@ -54,4 +56,19 @@ pub fn progress_bar(len: usize, what: &str) -> ProgressBar {
     }
     bar.set_message(what.to_string());
     bar
+}
+
+/// Writes `channels` to `path` at `input`'s rate, in `format` or else the input's.
+pub fn write_like(
+    path: &Path,
+    input: &Audio,
+    channels: Vec<Vec<f32>>,
+    format: Option<SampleFormat>,
+) -> Result<(), String> {
+    let out = Audio {
+        sample_rate: input.sample_rate,
+        channels,
+        format: input.format,
+    };
+    write_wav(path, &out, format.unwrap_or(input.format)).map(|_| ())
 }

@@ -8,11 +8,11 @@ use std::time::Instant;
 use phasewright::analysis::phase::{
     griffin_lim, magnitudes, pghi, rtpghi, GlaSettings, InitialPhase, Reconstruction, TOLERANCE,
 };
-use phasewright::cli::io::{read_wav, write_wav, Audio, SampleFormat};
+use phasewright::cli::io::{read_wav, SampleFormat};
 use phasewright::cli::plot::convergence_png;
 use phasewright::dsp::stft::{stft, StftLayout};
 
-use crate::common::{mono_mix, progress_bar};
+use crate::common::{mono_mix, progress_bar, write_like};
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Method {
@@ -169,12 +169,7 @@ impl InvertArgs {
         }
         bar.finish_and_clear();
         let seconds = started.elapsed().as_secs_f64();
-        let out = Audio {
-            sample_rate: audio.sample_rate,
-            channels,
-            format: audio.format,
-        };
-        write_wav(&self.output, &out, self.format.unwrap_or(audio.format))?;
+        write_like(&self.output, &audio, channels, self.format)?;
         if self.json {
             println!(
                 "{}",

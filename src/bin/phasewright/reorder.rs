@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 
 use phasewright::analysis::order::OrderSettings;
-use phasewright::cli::io::{read_wav, write_wav, Audio, SampleFormat};
+use phasewright::cli::io::{read_wav, SampleFormat};
 use phasewright::cli::reorder_file::{reorder, ReorderSettings};
 use phasewright::dsp::stft::{istft, stft};
 
-use crate::common::{mono_mix, EmbedArgs};
+use crate::common::{mono_mix, write_like, EmbedArgs};
 
 #[derive(clap::Args)]
 pub struct ReorderArgs {
@@ -65,12 +65,7 @@ impl ReorderArgs {
                 })
                 .collect::<Result<_, String>>()?
         };
-        let out = Audio {
-            sample_rate: audio.sample_rate,
-            channels,
-            format: audio.format,
-        };
-        write_wav(&self.output, &out, self.format.unwrap_or(audio.format))?;
+        write_like(&self.output, &audio, channels, self.format)?;
         if self.json {
             println!(
                 "{}",

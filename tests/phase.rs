@@ -2,29 +2,44 @@
 
 mod common;
 
-use std::process::Command;
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::{Command, Output};
 
 use common::data;
 use phasewright::analysis::phase::{magnitudes, spectral_convergence_db};
 use phasewright::cli::io::{read_wav, write_wav, Audio, SampleFormat};
 use phasewright::dsp::stft::{stft, StftLayout};
 
-/// SC after every iteration of `phasewright invert` on `input`, one list per channel.
-fn invert(input: &std::path::Path, output: &std::path::Path, method: &str) -> Vec<Vec<f64>> {
-    let out = Command::new(env!("CARGO_BIN_EXE_phasewright"))
-        .arg("invert")
-        .arg(input)
-        .arg("-o")
-        .arg(output)
-        .args(["--method", method, "--iters", "32", "--seed", "1", "--json"])
+/// `phasewright COMMAND INPUT -o OUTPUT ARGS...`, as a user runs it.
+fn phasewright(command: &str, input: &Path, output: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_phasewright"))
+        .args([
+            OsStr::new(command),
+            input.as_os_str(),
+            OsStr::new("-o"),
+            output.as_os_str(),
+        ])
+        .args(args)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// Its standard output, once it has succeeded.
+fn succeeded(out: Output) -> Vec<u8> {
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    out.stdout
+}
+
+/// SC after every iteration of `phasewright invert` on `input`, one list per channel.
+fn invert(input: &Path, output: &Path, method: &str) -> Vec<Vec<f64>> {
+    let args = ["--method", method, "--iters", "32", "--seed", "1", "--json"];
+    let stdout = succeeded(phasewright("invert", input, output, &args));
+    let report: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
     assert_eq!(report["method"], method);
     serde_json::from_value(report["sc_db"].clone()).unwrap()
 }
@@ -91,22 +106,11 @@ fn gla_and_fast_gla_never_increase_the_inconsistency_of_real_music_and_pghi_star
 fn plot_convergence_draws_every_method_and_refuses_a_missing_file() {
     let dir = tempfile::tempdir().unwrap();
     let picture = dir.path().join("convergence.png");
-    let run = |input: &std::path::Path| {
-        Command::new(env!("CARGO_BIN_EXE_phasewright"))
-            .arg("plot-convergence")
-            .arg(input)
-            .arg("-o")
-            .arg(&picture)
-            .args(["--methods", "gla,fgla,pghi,pghi-fgla", "--iters", "4"])
-            .output()
-            .unwrap()
+    let run = |input: &Path| {
+        let methods = ["--methods", "gla,fgla,pghi,pghi-fgla", "--iters", "4"];
+        phasewright("plot-convergence", input, &picture, &methods)
     };
-    let out = run(&data("speech/espeak_01_en.wav"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(run(&data("speech/espeak_01_en.wav")));
     let png = image::open(&picture).unwrap();
     assert_eq!((png.width(), png.height()), (900, 600));
     let missing = run(&dir.path().join("missing.wav"));
@@ -138,20 +142,9 @@ fn rebuilding_the_phase_in_the_chain_makes_a_phase_reset_consistent() {
         let meant = magnitudes(&stft(&x, &layout).unwrap());
         let sc = |phase_mode: &str| {
             let output = dir.path().join(format!("{name}_{phase_mode}.wav"));
-            let out = Command::new(env!("CARGO_BIN_EXE_phasewright"))
-                .arg("render")
-                .arg(&input)
-                .arg("-o")
-                .arg(&output)
-                .args(["--set", "spec_phase=zero", "--set"])
-                .arg(format!("phase_mode={phase_mode}"))
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            let mode = format!("phase_mode={phase_mode}");
+            let args = ["--set", "spec_phase=zero", "--set", &mode];
+            succeeded(phasewright("render", &input, &output, &args));
             let y = read_wav(&output).unwrap().channels.remove(0);
             // The first and last second hold the STFT's start-up and tail: compare the middle.
             let skip = rate / 512;

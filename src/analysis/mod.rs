@@ -2,5 +2,6 @@
 //! line. No file I/O and no plugin framework here.
 
 pub mod denoise;
+pub mod optim;
 pub mod order;
 pub mod phase;

@@ -1,6 +1,8 @@
 //! Mel filterbanks as librosa makes them (`filters.mel` defaults): Slaney's mel scale (linear
 //! below 1 kHz, logarithmic above), 0 Hz to Nyquist, triangles normalised to equal area
-//! (`norm="slaney"`); and a compact form of the bank for the audio thread.
+//! (`norm="slaney"`); as TensorFlow makes them (`linear_to_mel_weight_matrix`: HTK's scale,
+//! triangles drawn on the mel axis, peak 1, DC bin left out), for the mel inversion's reference
+//! setting; and a compact form of a bank for the audio thread.
 
 fn hz_to_mel(hz: f64) -> f64 {
     let (f_sp, min_log_hz) = (200.0 / 3.0, 1000.0);
@@ -49,6 +51,43 @@ pub fn mel_filterbank(sample_rate: f64, n_fft: usize, n_mels: usize) -> Vec<Vec<
         .collect()
 }
 
+/// `n_mels` triangles from `fmin` to `fmax` Hz over the `n_fft / 2 + 1` bins, as TensorFlow's
+/// `linear_to_mel_weight_matrix`: HTK's mel scale 1127 ln(1 + f / 700), band edges evenly spaced
+/// in mel, weights interpolated in mel, no area normalisation, the DC bin's weights zero.
+pub fn htk_mel_filterbank(
+    sample_rate: f64,
+    n_fft: usize,
+    n_mels: usize,
+    fmin: f64,
+    fmax: f64,
+) -> Vec<Vec<f64>> {
+    let mel = |hz: f64| 1127.0 * (1.0 + hz / 700.0).ln();
+    let bins = n_fft / 2 + 1;
+    // TensorFlow spaces the bins from 0 to Nyquist inclusive.
+    let bin_mel: Vec<f64> = (0..bins)
+        .map(|k| mel(k as f64 * sample_rate / 2.0 / (bins - 1) as f64))
+        .collect();
+    let (lo, hi) = (mel(fmin), mel(fmax));
+    let edges: Vec<f64> = (0..n_mels + 2)
+        .map(|i| lo + (hi - lo) * i as f64 / (n_mels + 1) as f64)
+        .collect();
+    (0..n_mels)
+        .map(|i| {
+            let (left, centre, right) = (edges[i], edges[i + 1], edges[i + 2]);
+            let mut row: Vec<f64> = bin_mel
+                .iter()
+                .map(|m| {
+                    ((m - left) / (centre - left))
+                        .min((right - m) / (right - centre))
+                        .max(0.0)
+                })
+                .collect();
+            row[0] = 0.0;
+            row
+        })
+        .collect()
+}
+
 /// The mel filterbank with each triangle stored from its first to its last non-zero bin, for
 /// the audio thread: one frame costs about two multiplications per bin.
 pub struct MelBank {
@@ -56,9 +95,14 @@ pub struct MelBank {
 }
 
 impl MelBank {
-    /// Allocates: not for the audio thread.
+    /// librosa's bank. Allocates: not for the audio thread.
     pub fn new(sample_rate: f64, n_fft: usize, n_mels: usize) -> Self {
-        let bands = mel_filterbank(sample_rate, n_fft, n_mels)
+        Self::compact(mel_filterbank(sample_rate, n_fft, n_mels))
+    }
+
+    /// A dense bank (one row of weights per band) stored compactly.
+    pub fn compact(dense: Vec<Vec<f64>>) -> Self {
+        let bands = dense
             .into_iter()
             .map(|filter| {
                 let first = filter.iter().position(|w| *w > 0.0).unwrap_or(0);
@@ -71,6 +115,30 @@ impl MelBank {
             })
             .collect();
         Self { bands }
+    }
+
+    pub fn len(&self) -> usize {
+        self.bands.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bands.is_empty()
+    }
+
+    /// Each band's first bin and its weights from there.
+    pub fn bands(&self) -> impl Iterator<Item = (usize, &[f32])> {
+        self.bands.iter().map(|(first, w)| (*first, w.as_slice()))
+    }
+
+    /// The mel spectrogram of a spectrogram (one row per frame; allocates).
+    pub fn spectrogram(&self, rows: &[Vec<f32>]) -> Vec<Vec<f32>> {
+        rows.iter()
+            .map(|row| {
+                let mut out = vec![0.0; self.len()];
+                self.apply(row, &mut out);
+                out
+            })
+            .collect()
     }
 
     /// The power mel spectrum of a power spectrum, into `out` (one value per band).
@@ -113,6 +181,33 @@ mod tests {
             let area: f64 = f.iter().sum::<f64>() * bin_hz;
             assert!((area - 1.0).abs() < 0.05, "{area}");
         }
+    }
+
+    #[test]
+    fn the_htk_bank_is_tensorflow_s() {
+        let bank = htk_mel_filterbank(44100.0, 2048, 80, 0.0, 8000.0);
+        assert_eq!((bank.len(), bank[0].len()), (80, 1025));
+        assert!(bank.iter().all(|row| row[0] == 0.0));
+        // Nothing above the upper edge; peaks of height close to 1, rising in frequency.
+        let bin_hz = 44100.0 / 2048.0;
+        assert!(bank.iter().all(|row| row[(8000.0 / bin_hz) as usize + 1..]
+            .iter()
+            .all(|w| *w == 0.0)));
+        let peaks: Vec<usize> = bank
+            .iter()
+            .map(|f| (0..f.len()).max_by(|a, b| f[*a].total_cmp(&f[*b])).unwrap())
+            .collect();
+        assert!(peaks.windows(2).all(|w| w[0] < w[1]), "{peaks:?}");
+        assert!(bank[40..]
+            .iter()
+            .all(|row| row.iter().cloned().fold(0.0, f64::max) > 0.8));
+        // Band 40's centre, from the HTK scale: mel(8000) · 41 / 81.
+        let centre_mel = 1127.0 * (1.0f64 + 8000.0 / 700.0).ln() * 41.0 / 81.0;
+        let centre_hz = 700.0 * ((centre_mel / 1127.0).exp() - 1.0);
+        assert!(
+            (peaks[40] as f64 * bin_hz - centre_hz).abs() <= bin_hz,
+            "{centre_hz}"
+        );
     }
 
     #[test]

@@ -9,12 +9,18 @@
 //!   from the last by α / (1 + α); α = 0 is plain GLA.
 //! - `pghi`: phase-gradient heap integration, no iterations; also a start for GLA; and
 //!   `rtpghi`, its frame-by-frame form, with or without a frame of look-ahead.
+//! - `invert_lbfgs`: L-BFGS on the samples against a `SpectrogramLoss` (compressed magnitude or
+//!   mel spectrogram), with the loss's exact gradient (Decorsière et al. 2015).
 
 mod griffin_lim;
+mod lbfgs_inversion;
 mod pghi;
+mod spectrogram_loss;
 
-pub use griffin_lim::{griffin_lim, GlaSettings};
+pub use griffin_lim::{griffin_lim, Acceleration, GlaSettings};
+pub use lbfgs_inversion::{gaussian_noise, invert_lbfgs};
 pub use pghi::{hann_gamma, pghi, rtpghi, TOLERANCE};
+pub use spectrogram_loss::{SpectrogramLoss, Target};
 
 use rand::{Rng, SeedableRng};
 use realfft::num_complex::Complex32;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::dsp::mel::{htk_mel_filterbank, MelBank};
 use crate::dsp::stft::{stft, StftLayout};
 
 const LAYOUT: StftLayout = StftLayout {
@@ -35,7 +36,7 @@ fn the_true_phase_gives_the_signal_back() {
         .collect();
     let settings = GlaSettings {
         iterations: 0,
-        momentum: 0.0,
+        acceleration: Acceleration::Momentum(0.0),
         init: InitialPhase::Given(phase),
     };
     let r = griffin_lim(
@@ -58,13 +59,13 @@ fn the_true_phase_gives_the_signal_back() {
 }
 
 #[test]
-fn gla_never_increases_the_inconsistency_and_fast_gla_gets_further() {
+fn gla_never_increases_the_inconsistency_and_fast_and_accelerated_gla_get_further() {
     let x = test_signal();
     let target = magnitudes(&stft(&x, &LAYOUT).unwrap());
-    let run = |momentum: f32| {
+    let run = |acceleration| {
         let settings = GlaSettings {
             iterations: 32,
-            momentum,
+            acceleration,
             init: InitialPhase::Random(3),
         };
         griffin_lim(
@@ -77,7 +78,16 @@ fn gla_never_increases_the_inconsistency_and_fast_gla_gets_further() {
         )
         .unwrap()
     };
-    let (gla, fgla) = (run(0.0), run(0.99));
+    let (gla, fgla) = (
+        run(Acceleration::Momentum(0.0)),
+        run(Acceleration::Momentum(0.99)),
+    );
+    let agla = run(Acceleration::AGLA);
+    let guaranteed = run(Acceleration::AGLA_GUARANTEED);
+    eprintln!(
+        "32 iterations: GLA {:.1}, FGLA {:.1}, AGLA {:.1}, AGLA (guaranteed) {:.1} dB",
+        gla.sc_db[32], fgla.sc_db[32], agla.sc_db[32], guaranteed.sc_db[32]
+    );
     assert_eq!(gla.sc_db.len(), 33);
     for w in gla.sc_db.windows(2) {
         assert!(w[1] <= w[0] + 1e-3, "GLA went up: {:?}", gla.sc_db);
@@ -88,6 +98,16 @@ fn gla_never_increases_the_inconsistency_and_fast_gla_gets_further() {
         "FGLA {:.1} dB, GLA {:.1} dB",
         fgla.sc_db[32],
         gla.sc_db[32]
+    );
+    assert!(
+        agla.sc_db[32] < gla.sc_db[32] - 3.0,
+        "AGLA {:?}",
+        agla.sc_db
+    );
+    assert!(
+        guaranteed.sc_db[32] < gla.sc_db[0] - 6.0,
+        "AGLA {:?}",
+        guaranteed.sc_db
     );
 }
 
@@ -119,7 +139,7 @@ fn wrong_shapes_and_momentum_are_refused() {
     let target = vec![vec![1.0f32; 100]; 10];
     let gla = |m: &[Vec<f32>], momentum| {
         let settings = GlaSettings {
-            momentum,
+            acceleration: Acceleration::Momentum(momentum),
             ..Default::default()
         };
         griffin_lim(m, LAYOUT, 4096, &settings, &no_stop, &mut |_, _| {})
@@ -163,7 +183,7 @@ fn pghi_rebuilds_a_chirp_and_tones_without_iterating() {
             let sc = |phase: Vec<Vec<f32>>| {
                 let settings = GlaSettings {
                     iterations: 0,
-                    momentum: 0.0,
+                    acceleration: Acceleration::Momentum(0.0),
                     init: InitialPhase::Given(phase),
                 };
                 griffin_lim(
@@ -196,4 +216,120 @@ fn pghi_rebuilds_a_chirp_and_tones_without_iterating() {
             );
         }
     }
+}
+
+/// Central differences of the loss against its gradient at a few samples, relative to the
+/// gradient's largest component.
+fn gradient_error(target: Target, layout: StftLayout, x: &[f64]) -> f64 {
+    use crate::analysis::optim::Objective;
+    let mut loss = SpectrogramLoss::new(target, layout, x.len()).unwrap();
+    let mut g = vec![0.0; x.len()];
+    loss.evaluate(x, &mut g);
+    let largest = g.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    let mut scratch = vec![0.0; x.len()];
+    let mut worst = 0.0f64;
+    for i in (0..x.len()).step_by(7) {
+        let h = 1e-6;
+        let mut y = x.to_vec();
+        y[i] += h;
+        let up = loss.evaluate(&y, &mut scratch);
+        y[i] -= 2.0 * h;
+        let down = loss.evaluate(&y, &mut scratch);
+        worst = worst.max(((up - down) / (2.0 * h) - g[i]).abs() / largest);
+    }
+    worst
+}
+
+#[test]
+fn the_loss_gradients_equal_finite_differences() {
+    let noise = |seed| -> Vec<f64> {
+        gaussian_noise(300, 0.3, seed)
+            .iter()
+            .map(|v| *v as f64)
+            .collect()
+    };
+    let (x, other) = (noise(1), noise(2));
+    for center in [true, false] {
+        let layout = StftLayout {
+            n_fft: 64,
+            hop: 16,
+            win: 48,
+            center,
+        };
+        let other32: Vec<f32> = other.iter().map(|v| *v as f32).collect();
+        let magnitude = magnitudes(&stft(&other32, &layout).unwrap());
+        for exponent in [1.0, 2.0 / 3.0] {
+            let target = Target::Magnitude {
+                magnitude: magnitude.clone(),
+                exponent,
+            };
+            let err = gradient_error(target, layout, &x);
+            assert!(err < 1e-4, "center {center}, exponent {exponent}: {err}");
+        }
+        let bank = || MelBank::compact(htk_mel_filterbank(16000.0, 64, 8, 0.0, 6000.0));
+        let mel = bank().spectrogram(&magnitude);
+        for normalised in [true, false] {
+            let target = Target::Mel {
+                mel: mel.clone(),
+                bank: bank(),
+                normalised,
+            };
+            let err = gradient_error(target, layout, &x);
+            assert!(
+                err < 1e-4,
+                "center {center}, mel normalised {normalised}: {err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn lbfgs_improves_on_pghi_and_inverts_a_mel_spectrogram_from_noise() {
+    let x = test_signal();
+    let magnitude = magnitudes(&stft(&x, &LAYOUT).unwrap());
+    let settings = GlaSettings {
+        iterations: 0,
+        acceleration: Acceleration::Momentum(0.0),
+        init: InitialPhase::Given(pghi(&magnitude, &LAYOUT, TOLERANCE)),
+    };
+    let start = griffin_lim(
+        &magnitude,
+        LAYOUT,
+        x.len(),
+        &settings,
+        &no_stop,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let target = Target::Magnitude {
+        magnitude: magnitude.clone(),
+        exponent: 1.0,
+    };
+    let r = invert_lbfgs(target, LAYOUT, &start.signal, 30, &no_stop, &mut |_, _| {}).unwrap();
+    assert!(
+        (r.sc_db[0] - start.sc_db[0]).abs() < 0.1,
+        "{} vs {}",
+        r.sc_db[0],
+        start.sc_db[0]
+    );
+    assert!(*r.sc_db.last().unwrap() < r.sc_db[0] - 6.0, "{:?}", r.sc_db);
+    // The mel spectrogram alone, from faint noise.
+    let layout = StftLayout {
+        center: false,
+        ..LAYOUT
+    };
+    let bank = || MelBank::compact(htk_mel_filterbank(16000.0, 512, 40, 0.0, 8000.0));
+    let mel = bank().spectrogram(&magnitudes(&stft(&x, &layout).unwrap()));
+    let target = Target::Mel {
+        mel,
+        bank: bank(),
+        normalised: true,
+    };
+    let noise = gaussian_noise(x.len(), 1e-3, 0);
+    let r = invert_lbfgs(target, layout, &noise, 100, &no_stop, &mut |_, _| {}).unwrap();
+    assert!(
+        r.sc_db[0] > -3.0 && *r.sc_db.last().unwrap() < -20.0,
+        "{:?}",
+        r.sc_db
+    );
 }

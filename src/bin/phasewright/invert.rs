@@ -6,10 +6,12 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use phasewright::analysis::phase::{
-    griffin_lim, magnitudes, pghi, rtpghi, GlaSettings, InitialPhase, Reconstruction, TOLERANCE,
+    gaussian_noise, griffin_lim, invert_lbfgs, magnitudes, pghi, rtpghi, Acceleration, GlaSettings,
+    InitialPhase, Reconstruction, Target, TOLERANCE,
 };
 use phasewright::cli::io::{read_wav, SampleFormat};
 use phasewright::cli::plot::convergence_png;
+use phasewright::dsp::mel::{htk_mel_filterbank, MelBank};
 use phasewright::dsp::stft::{stft, StftLayout};
 
 use crate::common::{mono_mix, progress_bar, write_like};
@@ -22,12 +24,17 @@ enum Method {
     Fgla,
     /// Phase-gradient heap integration, no iterations.
     Pghi,
+    /// Accelerated Griffin-Lim (Nenov et al. 2023), --alpha --beta --gamma.
+    Agla,
     /// Fast Griffin-Lim started from PGHI's phase.
     PghiFgla,
     /// Real-time PGHI, frame by frame with one frame of look-ahead.
     Rtpghi,
     /// Real-time PGHI without look-ahead.
     RtpghiCausal,
+    /// L-BFGS on the samples against the (compressed) magnitude or, with --mel, the mel
+    /// spectrogram.
+    Lbfgs,
 }
 
 impl Method {
@@ -38,15 +45,17 @@ impl Method {
     }
 }
 
+/// Where GLA, FGLA and L-BFGS start.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Init {
+    /// Random phase from the seed; for L-BFGS, noise N(0, 1e-6) from the seed.
     Random,
+    /// Zero phase (not for L-BFGS: a silent start has no gradient).
     Zero,
+    /// PGHI's phase (for L-BFGS, its signal; not with --mel).
     Pghi,
     #[value(skip)]
-    Rtpghi {
-        lookahead: bool,
-    },
+    Rtpghi { lookahead: bool },
 }
 
 /// The transform and the iterations, shared by `invert` and `plot-convergence`.
@@ -68,12 +77,30 @@ struct Inversion {
     /// Fast GLA's momentum.
     #[arg(long, default_value_t = 0.99)]
     momentum: f32,
+    /// AGLA's α, β and γ: the paper's best overall by default; 0.09,1.1,0.2 is its set inside
+    /// the convergence guarantee.
+    #[arg(long, value_delimiter = ',', default_values_t = [1.05, 1.35, 1.25])]
+    agla: Vec<f32>,
     /// Initial phase of GLA and FGLA (pghi-fgla always starts from PGHI).
     #[arg(long, value_enum, default_value_t = Init::Random)]
     init: Init,
-    /// Seed of the random initial phase.
+    /// Seed of the random initial phase or noise.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// L-BFGS against |X|^P and the target's magnitude to the same power (e.g. 0.667).
+    #[arg(long, default_value_t = 1.0)]
+    exponent: f64,
+    /// L-BFGS against a mel spectrogram of N bands (HTK scale, TensorFlow's triangles) of the
+    /// magnitude.
+    #[arg(long)]
+    mel: Option<usize>,
+    /// Highest mel band edge in Hz (default: Nyquist); the lowest is 0 Hz.
+    #[arg(long)]
+    fmax: Option<f64>,
+    /// The target mel spectrogram is stored as log1p; both sides are expm1'd, l2-normalised
+    /// and compared by mean squared error (the reference notebook's loss).
+    #[arg(long)]
+    log1p: bool,
 }
 
 impl Inversion {
@@ -94,26 +121,47 @@ impl Inversion {
         }
     }
 
-    /// Rebuilds `x` from its magnitude by `method`; `step` hears every iteration.
+    /// Rebuilds `x` (at `rate` Hz) from its magnitude by `method`; `step` hears every
+    /// iteration.
     fn run(
         &self,
         method: Method,
         x: &[f32],
+        rate: u32,
         step: &mut dyn FnMut(),
     ) -> Result<Reconstruction, String> {
         let layout = self.layout();
         let target = magnitudes(&stft(x, &layout)?);
-        let (momentum, init) = match method {
-            Method::Gla => (0.0, self.init),
-            Method::Fgla => (self.momentum, self.init),
-            Method::Pghi => (0.0, Init::Pghi),
-            Method::PghiFgla => (self.momentum, Init::Pghi),
-            Method::Rtpghi => (0.0, Init::Rtpghi { lookahead: true }),
-            Method::RtpghiCausal => (0.0, Init::Rtpghi { lookahead: false }),
+        if self.mel.is_some() && method != Method::Lbfgs {
+            return Err("--mel needs --method lbfgs".into());
+        }
+        if method == Method::Lbfgs {
+            return self.lbfgs(target, x.len(), rate, step);
+        }
+        if self.agla.len() != 3 {
+            return Err("--agla takes alpha,beta,gamma".into());
+        }
+        let momentum = |m| Acceleration::Momentum(m);
+        let (acceleration, init) = match method {
+            Method::Gla => (momentum(0.0), self.init),
+            Method::Fgla => (momentum(self.momentum), self.init),
+            Method::Agla => (
+                Acceleration::Accelerated {
+                    alpha: self.agla[0],
+                    beta: self.agla[1],
+                    gamma: self.agla[2],
+                },
+                self.init,
+            ),
+            Method::Pghi => (momentum(0.0), Init::Pghi),
+            Method::PghiFgla => (momentum(self.momentum), Init::Pghi),
+            Method::Rtpghi => (momentum(0.0), Init::Rtpghi { lookahead: true }),
+            Method::RtpghiCausal => (momentum(0.0), Init::Rtpghi { lookahead: false }),
+            Method::Lbfgs => unreachable!("handled above"),
         };
         let settings = GlaSettings {
             iterations: self.iterations(method),
-            momentum,
+            acceleration,
             init: match init {
                 Init::Random => InitialPhase::Random(self.seed),
                 Init::Zero => InitialPhase::Zero,
@@ -128,6 +176,83 @@ impl Inversion {
             layout,
             x.len(),
             &settings,
+            &|| false,
+            &mut |i, _| {
+                if i > 0 {
+                    step();
+                }
+            },
+        )
+    }
+
+    /// L-BFGS from the chosen start against the magnitude `target` or its mel spectrogram.
+    fn lbfgs(
+        &self,
+        magnitude: Vec<Vec<f32>>,
+        len: usize,
+        rate: u32,
+        step: &mut dyn FnMut(),
+    ) -> Result<Reconstruction, String> {
+        let layout = self.layout();
+        let start = match self.init {
+            Init::Random => gaussian_noise(len, 1e-3, self.seed),
+            Init::Pghi if self.mel.is_none() => {
+                let settings = GlaSettings {
+                    iterations: 0,
+                    acceleration: Acceleration::Momentum(0.0),
+                    init: InitialPhase::Given(pghi(&magnitude, &layout, TOLERANCE)),
+                };
+                griffin_lim(
+                    &magnitude,
+                    layout,
+                    len,
+                    &settings,
+                    &|| false,
+                    &mut |_, _| {},
+                )?
+                .signal
+            }
+            _ => return Err("L-BFGS starts from --init random, or pghi without --mel".into()),
+        };
+        let target = match self.mel {
+            None => Target::Magnitude {
+                magnitude,
+                exponent: self.exponent,
+            },
+            Some(bands) => {
+                let nyquist = rate as f64 / 2.0;
+                let fmax = self.fmax.unwrap_or(nyquist);
+                if bands == 0 || !(fmax > 0.0 && fmax <= nyquist) {
+                    return Err(format!("--mel needs bands and 0 < --fmax <= {nyquist} Hz"));
+                }
+                let bank = || {
+                    MelBank::compact(htk_mel_filterbank(
+                        rate as f64,
+                        layout.n_fft,
+                        bands,
+                        0.0,
+                        fmax,
+                    ))
+                };
+                let mut mel = bank().spectrogram(&magnitude);
+                if self.log1p {
+                    // Stored as log1p, as the notebook stores it; the loss sees expm1 of it.
+                    mel.iter_mut()
+                        .flatten()
+                        .for_each(|m| *m = m.ln_1p().exp_m1());
+                }
+                Target::Mel {
+                    mel,
+                    bank: bank(),
+                    normalised: self.log1p,
+                }
+            }
+        };
+        invert_lbfgs(
+            target,
+            layout,
+            &start,
+            self.iters,
             &|| false,
             &mut |i, _| {
                 if i > 0 {
@@ -163,7 +288,9 @@ impl InvertArgs {
         let started = Instant::now();
         let (mut channels, mut sc_db) = (Vec::new(), Vec::new());
         for x in &audio.channels {
-            let rebuilt = self.how.run(self.method, x, &mut || bar.inc(1))?;
+            let rebuilt = self
+                .how
+                .run(self.method, x, audio.sample_rate, &mut || bar.inc(1))?;
             channels.push(rebuilt.signal);
             sc_db.push(rebuilt.sc_db);
         }
@@ -206,7 +333,12 @@ impl PlotConvergenceArgs {
         let total = self.methods.iter().map(|m| self.how.iterations(*m)).sum();
         let bar = progress_bar(total, "inverting");
         let curves = (self.methods.iter())
-            .map(|m| Ok((m.name(), self.how.run(*m, &mix, &mut || bar.inc(1))?.sc_db)))
+            .map(|m| {
+                let run = self
+                    .how
+                    .run(*m, &mix, audio.sample_rate, &mut || bar.inc(1))?;
+                Ok((m.name(), run.sc_db))
+            })
             .collect::<Result<Vec<_>, String>>()?;
         bar.finish_and_clear();
         let title = format!(

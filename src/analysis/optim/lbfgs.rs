@@ -1,0 +1,195 @@
+//! Limited-memory BFGS: the search direction is the gradient multiplied by an inverse-Hessian
+//! estimate built from the last `memory` steps and gradient changes (the two-loop recursion),
+//! scaled by sᵀy / yᵀy of the newest pair.
+
+use super::line_search::LineSearch;
+use super::{dot, Objective};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LbfgsSettings {
+    /// Step and gradient-change pairs kept (scipy's `maxcor`, 10).
+    pub memory: usize,
+    pub max_iterations: usize,
+    /// Stop when the largest gradient component falls to this.
+    pub gradient_tolerance: f64,
+    /// Stop when an iteration lowers the value by less than this fraction of it.
+    pub value_tolerance: f64,
+    /// Sufficient decrease and curvature constants of the strong Wolfe conditions.
+    pub c1: f64,
+    pub c2: f64,
+}
+
+impl Default for LbfgsSettings {
+    fn default() -> Self {
+        Self {
+            memory: 10,
+            max_iterations: 1000,
+            gradient_tolerance: 0.0,
+            value_tolerance: 0.0,
+            c1: 1e-4,
+            c2: 0.9,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    Iterations,
+    Gradient,
+    Value,
+    /// No step along the direction lowered the value (at the limit of precision).
+    LineSearch,
+    Cancelled,
+}
+
+#[derive(Clone, Debug)]
+pub struct Minimum {
+    pub x: Vec<f64>,
+    pub value: f64,
+    pub iterations: usize,
+    /// Evaluations of the objective, the first included.
+    pub evaluations: usize,
+    pub stop: StopReason,
+}
+
+/// The last `memory` pairs (s, y) in a ring, with ρ = 1 / yᵀs.
+struct History {
+    s: Vec<Vec<f64>>,
+    y: Vec<Vec<f64>>,
+    rho: Vec<f64>,
+    alpha: Vec<f64>,
+    newest: usize,
+    len: usize,
+}
+
+impl History {
+    fn new(memory: usize, n: usize) -> Self {
+        let memory = memory.max(1);
+        Self {
+            s: vec![vec![0.0; n]; memory],
+            y: vec![vec![0.0; n]; memory],
+            rho: vec![0.0; memory],
+            alpha: vec![0.0; memory],
+            newest: memory - 1,
+            len: 0,
+        }
+    }
+
+    /// Records the step x₁ − x₀ and the gradient change g₁ − g₀, unless the curvature is not
+    /// positive (it always is after a strong Wolfe step, up to rounding).
+    fn push(&mut self, x1: &[f64], x0: &[f64], g1: &[f64], g0: &[f64]) {
+        let slot = (self.newest + 1) % self.s.len();
+        for (((s, y), (a, b)), (c, d)) in self.s[slot]
+            .iter_mut()
+            .zip(self.y[slot].iter_mut())
+            .zip(x1.iter().zip(x0))
+            .zip(g1.iter().zip(g0))
+        {
+            *s = a - b;
+            *y = c - d;
+        }
+        let ys = dot(&self.y[slot], &self.s[slot]);
+        if ys > 1e-300 {
+            self.rho[slot] = 1.0 / ys;
+            self.newest = slot;
+            self.len = (self.len + 1).min(self.s.len());
+        }
+    }
+
+    /// −H·g into `d` by the two-loop recursion.
+    fn direction(&mut self, g: &[f64], d: &mut [f64]) {
+        for (d, g) in d.iter_mut().zip(g) {
+            *d = -g;
+        }
+        let m = self.s.len();
+        let order = |i: usize| (self.newest + m - i) % m;
+        for i in 0..self.len {
+            let k = order(i);
+            self.alpha[k] = self.rho[k] * dot(&self.s[k], d);
+            axpy(-self.alpha[k], &self.y[k], d);
+        }
+        if self.len > 0 {
+            let k = self.newest;
+            let scale = 1.0 / (self.rho[k] * dot(&self.y[k], &self.y[k]));
+            d.iter_mut().for_each(|d| *d *= scale);
+        }
+        for i in (0..self.len).rev() {
+            let k = order(i);
+            let beta = self.rho[k] * dot(&self.y[k], d);
+            axpy(self.alpha[k] - beta, &self.s[k], d);
+        }
+    }
+}
+
+fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
+    for (y, x) in y.iter_mut().zip(x) {
+        *y += a * x;
+    }
+}
+
+/// Minimises `objective` from `x0`. `stop` is asked between iterations (cancellation);
+/// `progress` hears each iteration's number and value (iteration 0 is the start) and sees the
+/// objective, whose last evaluation is always at the point reported.
+pub fn minimize<O: Objective>(
+    objective: &mut O,
+    x0: Vec<f64>,
+    settings: &LbfgsSettings,
+    stop: &dyn Fn() -> bool,
+    progress: &mut dyn FnMut(usize, f64, &O),
+) -> Minimum {
+    let n = x0.len();
+    let mut x = x0;
+    let mut g = vec![0.0; n];
+    let mut value = objective.evaluate(&x, &mut g);
+    let (mut next_x, mut next_g, mut d) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let mut history = History::new(settings.memory, n);
+    let mut search = LineSearch {
+        c1: settings.c1,
+        c2: settings.c2,
+        max_evaluations: 20,
+        evaluations: 1,
+    };
+    let mut iterations = 0;
+    progress(0, value, objective);
+    let reason = loop {
+        let largest = g.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+        if !value.is_finite() || largest <= settings.gradient_tolerance {
+            break StopReason::Gradient;
+        }
+        if iterations >= settings.max_iterations {
+            break StopReason::Iterations;
+        }
+        if stop() {
+            break StopReason::Cancelled;
+        }
+        history.direction(&g, &mut d);
+        // The first step (no curvature known yet) moves a unit distance.
+        let step = if history.len == 0 {
+            1.0 / dot(&d, &d).sqrt()
+        } else {
+            1.0
+        };
+        let Some(accepted) =
+            search.search(objective, &x, value, &g, &d, step, &mut next_x, &mut next_g)
+        else {
+            break StopReason::LineSearch;
+        };
+        history.push(&next_x, &x, &next_g, &g);
+        std::mem::swap(&mut x, &mut next_x);
+        std::mem::swap(&mut g, &mut next_g);
+        let decrease = value - accepted;
+        value = accepted;
+        iterations += 1;
+        progress(iterations, value, objective);
+        if decrease <= settings.value_tolerance * value.abs() {
+            break StopReason::Value;
+        }
+    };
+    Minimum {
+        x,
+        value,
+        iterations,
+        evaluations: search.evaluations,
+        stop: reason,
+    }
+}

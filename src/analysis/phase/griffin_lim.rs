@@ -11,7 +11,7 @@
 
 use realfft::num_complex::Complex32;
 
-use super::{spectral_convergence_db, InitialPhase, Reconstruction};
+use super::{InitialPhase, Reconstruction};
 use crate::dsp::stft::{SignalTransform, StftLayout};
 
 /// How the next estimate is extrapolated.
@@ -98,45 +98,67 @@ pub fn griffin_lim(
     // c: the estimate projected next; t: the last averaged consistent estimate; d: the
     // estimate averaged with the next one. t = d = 0 at the start, as librosa starts fast GLA,
     // so the first pass is plain GLA (for AGLA too: starting from t = d = c is slower).
-    let mut c: Vec<Vec<Complex32>> = (settings.init.phasors(magnitude.len(), bins).into_iter())
-        .zip(magnitude)
-        .map(|(p, s)| p.iter().zip(s).map(|(p, s)| p * *s).collect())
-        .collect();
-    let (mut t, mut d) = (transform.spectra(), transform.spectra());
-    let mut consistent = transform.spectra();
+    // The estimate c is never stored: each frame's is made, projected and synthesised into
+    // the next signal while the frame is in cache. t: the last averaged consistent estimate;
+    // d: the estimate averaged with the next one (AGLA only; fast GLA never reads it). Both
+    // start at 0, as librosa starts fast GLA, so the first pass is plain GLA (for AGLA too:
+    // starting from t = d = c is slower).
     let mut signal = vec![0.0f32; len];
+    let mut start = settings.init.phasors(magnitude.len(), bins);
+    for (c, s) in start.iter_mut().zip(magnitude) {
+        project_magnitude(c, s);
+    }
+    transform.synthesize(&start, &mut signal);
+    drop(start);
+    let mut next = vec![0.0f32; len];
+    let mut t = transform.spectra();
+    let averaging = gamma != 1.0;
+    let mut d = if averaging {
+        transform.spectra()
+    } else {
+        Vec::new()
+    };
     let mut sc_db = Vec::with_capacity(settings.iterations + 1);
     let mut iterations = 0;
+    let total: f64 = (magnitude.iter().flatten())
+        .map(|s| (*s as f64).powi(2))
+        .sum();
     loop {
-        // P₂: the target magnitude under c's phases (zero phase where c is zero).
-        for (c, s) in c.iter_mut().zip(magnitude) {
-            for (c, s) in c.iter_mut().zip(s) {
-                let norm = c.norm();
-                *c = if norm > 0.0 {
-                    *c * (s / norm)
-                } else {
-                    Complex32::new(*s, 0.0)
-                };
+        // Frame by frame: the SC of the signal (y is its spectrogram), the extrapolation, P₂
+        // of the next estimate, and its synthesis.
+        let mut error = 0.0f64;
+        transform.round_trip(&signal, &mut next, |frame, y, c| {
+            let (t, s) = (&mut t[frame], &magnitude[frame]);
+            error += squared_error(y, s);
+            if averaging {
+                for (((c, t), d), y) in c.iter_mut().zip(t.iter_mut()).zip(&mut d[frame]).zip(y) {
+                    let next = *d * (1.0 - gamma) + y * gamma;
+                    let step = next - *t;
+                    *c = next + step * alpha;
+                    *d = next + step * beta;
+                    *t = next;
+                }
+            } else {
+                for ((c, t), y) in c.iter_mut().zip(t.iter_mut()).zip(y) {
+                    *c = y + (y - *t) * alpha;
+                    *t = *y;
+                }
             }
-        }
-        transform.synthesize(&c, &mut signal);
-        transform.analyze(&signal, &mut consistent);
-        // The SC of the signal just made: its spectrogram is the one just analysed.
-        let sc = spectral_convergence_db(magnitude, &consistent);
+            project_magnitude(c, s);
+        });
+        let sc = if total > 0.0 {
+            10.0 * (error / total).log10()
+        } else if error == 0.0 {
+            f64::NEG_INFINITY
+        } else {
+            0.0
+        };
         sc_db.push(sc);
         progress(iterations, sc);
         if iterations == settings.iterations || stop() {
             break;
         }
-        for (((c, t), d), y) in c.iter_mut().zip(&mut t).zip(&mut d).zip(&consistent) {
-            for (((c, t), d), y) in c.iter_mut().zip(t.iter_mut()).zip(d.iter_mut()).zip(y) {
-                let next = *d * (1.0 - gamma) + y * gamma;
-                let step = next - *t;
-                *c = next + step * alpha;
-                *d = next + step * beta;
-                *t = next;
-            }
-        }
+        std::mem::swap(&mut signal, &mut next);
         iterations += 1;
     }
     Ok(Reconstruction {
@@ -144,4 +166,56 @@ pub fn griffin_lim(
         sc_db,
         iterations,
     })
+}
+
+/// Σ (|y| − s)² over a frame, in eight running sums: one would be a chain of dependent
+/// additions that keeps the loop from being vectorised.
+fn squared_error(y: &[Complex32], s: &[f32]) -> f64 {
+    let mut lanes = [0.0f32; 8];
+    let (ys, ss) = (y.chunks_exact(8), s.chunks_exact(8));
+    let tail: f32 = (ys.remainder().iter().zip(ss.remainder()))
+        .map(|(y, s)| (y.norm_sqr().sqrt() - s).powi(2))
+        .sum();
+    for (y, s) in ys.zip(ss) {
+        for i in 0..8 {
+            let e = y[i].norm_sqr().sqrt() - s[i];
+            lanes[i] += e * e;
+        }
+    }
+    (lanes.iter().sum::<f32>() + tail) as f64
+}
+
+/// P₂: the target magnitude `s` under the phases of `c` (zero phase where c is zero).
+/// In blocks of eight, split into arrays of real and imaginary parts, with the rare zero fixed
+/// after: plain arithmetic on arrays is what the compiler turns into vector instructions.
+fn project_magnitude(c: &mut [Complex32], s: &[f32]) {
+    fn block<const N: usize>(c: &mut [Complex32], s: &[f32]) {
+        let (mut re, mut im, mut scale) = ([0.0f32; N], [0.0f32; N], [0.0f32; N]);
+        for i in 0..N {
+            (re[i], im[i]) = (c[i].re, c[i].im);
+        }
+        for i in 0..N {
+            scale[i] = s[i] / (re[i] * re[i] + im[i] * im[i]).sqrt();
+        }
+        for i in 0..N {
+            c[i] = Complex32::new(re[i] * scale[i], im[i] * scale[i]);
+        }
+        for i in 0..N {
+            if !scale[i].is_finite() {
+                c[i] = Complex32::new(s[i], 0.0);
+            }
+        }
+    }
+    let mut blocks = c.chunks_exact_mut(8);
+    let mut targets = s.chunks_exact(8);
+    for (c, s) in (&mut blocks).zip(&mut targets) {
+        block::<8>(c, s);
+    }
+    for (c, s) in blocks
+        .into_remainder()
+        .chunks_mut(1)
+        .zip(targets.remainder().chunks(1))
+    {
+        block::<1>(c, s);
+    }
 }

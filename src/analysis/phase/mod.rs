@@ -2,7 +2,8 @@
 //! Every method works on the one STFT core (`dsp::stft::SignalTransform`, librosa's
 //! conventions) and reports the spectral convergence after every iteration:
 //! SC = 20 log10(‖S − |STFT(x)|‖_F / ‖S‖_F), where S is the target magnitude and x the current
-//! signal.
+//! signal. Magnitudes are √(re² + im²), not `norm()`, whose overflow-safe hypot made it the
+//! largest cost of an iteration.
 //!
 //! - `griffin_lim`: GLA (Griffin and Lim 1984) and fast GLA (Perraudin, Balazs and Søndergaard
 //!   2013) in librosa's form, whose `momentum` α extrapolates each new consistent estimate away
@@ -77,7 +78,7 @@ pub fn spectral_convergence_db(target: &[Vec<f32>], spectra: &[Vec<Complex32>]) 
     let (mut error, mut total) = (0.0f64, 0.0f64);
     for (s, x) in target.iter().zip(spectra) {
         for (s, x) in s.iter().zip(x) {
-            let d = (*s - x.norm()) as f64;
+            let d = (*s - x.norm_sqr().sqrt()) as f64;
             error += d * d;
             total += (*s as f64) * (*s as f64);
         }
@@ -92,7 +93,7 @@ pub fn spectral_convergence_db(target: &[Vec<f32>], spectra: &[Vec<Complex32>]) 
 pub fn magnitudes(spectra: &[Vec<Complex32>]) -> Vec<Vec<f32>> {
     spectra
         .iter()
-        .map(|f| f.iter().map(|c| c.norm()).collect())
+        .map(|f| f.iter().map(|c| c.norm_sqr().sqrt()).collect())
         .collect()
 }
 

@@ -64,11 +64,16 @@ pub struct SignalTransform {
     frames: usize,
     analysis: FrameAnalysis<f32>,
     synthesis: FrameSynthesis<f32>,
-    padded: Vec<f32>,
-    sum: Vec<f64>,
-    /// Summed squared window at each sample of the overlap-add.
-    norm: Vec<f64>,
+    /// A frame that reaches past either end of the signal, zero-padded.
+    edge: Vec<f32>,
+    /// The synthesis window over the inverse FFT's scale (1 / n_fft).
+    synthesis_window: Vec<f32>,
+    sum: Vec<f32>,
+    /// 1 / the summed squared window at each sample of the overlap-add (0 where it vanishes).
+    inverse_norm: Vec<f32>,
+    /// The spectrum just analysed, and the one to synthesise next.
     spectrum: Vec<Complex32>,
+    next: Vec<Complex32>,
 }
 
 impl SignalTransform {
@@ -97,11 +102,16 @@ impl SignalTransform {
             len,
             frames,
             synthesis: FrameSynthesis::new(&mut planner, n),
+            synthesis_window: window.iter().map(|w| w / n as f32).collect(),
             analysis: FrameAnalysis::new(&mut planner, window),
-            padded: vec![0.0; (len + 2 * layout.offset()).max(total)],
+            edge: vec![0.0; n],
             sum: vec![0.0; total],
-            norm,
+            inverse_norm: norm
+                .iter()
+                .map(|s| if *s > 1e-8 { (1.0 / s) as f32 } else { 0.0 })
+                .collect(),
             spectrum: vec![Complex32::default(); n / 2 + 1],
+            next: vec![Complex32::default(); n / 2 + 1],
         })
     }
 
@@ -132,35 +142,86 @@ impl SignalTransform {
 
     /// The spectra of the frames of `signal` (`len` samples) into `out` (one per frame).
     pub fn analyze(&mut self, signal: &[f32], out: &mut [Vec<Complex32>]) {
+        for (t, out) in out.iter_mut().enumerate().take(self.frames) {
+            self.analyze_frame(signal, t);
+            out.copy_from_slice(&self.spectrum);
+        }
+    }
+
+    /// Frame t's spectrum into `self.spectrum`. A frame inside the signal is read where it
+    /// lies; one reaching past an end is copied and zero-padded.
+    fn analyze_frame(&mut self, signal: &[f32], t: usize) {
         let (n, offset) = (self.layout.n_fft, self.layout.offset());
-        self.padded.fill(0.0);
-        self.padded[offset..offset + signal.len()].copy_from_slice(signal);
-        for (t, spectrum) in out.iter_mut().enumerate().take(self.frames) {
-            let start = t * self.layout.hop;
-            self.analysis
-                .analyze(&self.padded[start..start + n], &[], spectrum);
+        // Frame t covers signal[start - offset .. start - offset + n].
+        let start = t * self.layout.hop;
+        if start >= offset && start - offset + n <= signal.len() {
+            let first = start - offset;
+            (self.analysis).analyze(&signal[first..first + n], &[], &mut self.spectrum);
+        } else {
+            for (i, e) in self.edge.iter_mut().enumerate() {
+                *e = (start + i)
+                    .checked_sub(offset)
+                    .and_then(|j| signal.get(j))
+                    .copied()
+                    .unwrap_or(0.0);
+            }
+            self.analysis.analyze(&self.edge, &[], &mut self.spectrum);
         }
     }
 
     /// Overlap-adds the inverse transforms of `frames` into `out` (`len` samples), divided by
     /// the summed squared window.
     pub fn synthesize(&mut self, frames: &[Vec<Complex32>], out: &mut [f32]) {
-        let (n, offset) = (self.layout.n_fft, self.layout.offset());
-        let window = self.analysis.window();
         self.sum.fill(0.0);
         for (t, frame) in frames.iter().enumerate().take(self.frames) {
-            self.spectrum.copy_from_slice(frame);
-            let time = self.synthesis.synthesize(&mut self.spectrum);
-            let start = t * self.layout.hop;
-            for i in 0..n {
-                self.sum[start + i] += (time[i] / n as f32 * window[i]) as f64;
-            }
+            self.next.copy_from_slice(frame);
+            self.add_frame(t);
         }
-        for (i, o) in out.iter_mut().enumerate() {
-            *o = match (self.sum.get(i + offset), self.norm.get(i + offset)) {
-                (Some(o), Some(s)) if *s > 1e-8 => (o / s) as f32,
-                _ => 0.0,
-            };
+        self.normalise(out);
+    }
+
+    /// One analysis-synthesis round trip, frame by frame: each frame t of `signal` is
+    /// analysed, `each(t, spectrum, next)` writes the spectrum to synthesise in its place,
+    /// and those are overlap-added into `out`. An iterative method (Griffin-Lim) then keeps
+    /// nothing the size of a spectrogram but what it must remember, and every frame is
+    /// worked on while it is in cache.
+    pub fn round_trip(
+        &mut self,
+        signal: &[f32],
+        out: &mut [f32],
+        mut each: impl FnMut(usize, &[Complex32], &mut [Complex32]),
+    ) {
+        self.sum.fill(0.0);
+        for t in 0..self.frames {
+            self.analyze_frame(signal, t);
+            each(t, &self.spectrum, &mut self.next);
+            self.add_frame(t);
+        }
+        self.normalise(out);
+    }
+
+    /// Adds the windowed inverse transform of `self.next` as frame t (`next` is the inverse
+    /// FFT's scratch and is left garbled).
+    fn add_frame(&mut self, t: usize) {
+        let n = self.layout.n_fft;
+        let time = self.synthesis.synthesize(&mut self.next);
+        let start = t * self.layout.hop;
+        for ((s, x), w) in self.sum[start..start + n]
+            .iter_mut()
+            .zip(time)
+            .zip(&self.synthesis_window)
+        {
+            *s += x * w;
+        }
+    }
+
+    fn normalise(&self, out: &mut [f32]) {
+        let offset = self.layout.offset();
+        let sum = self.sum.get(offset..).unwrap_or(&[]);
+        let norm = self.inverse_norm.get(offset..).unwrap_or(&[]);
+        out.fill(0.0);
+        for ((o, s), w) in out.iter_mut().zip(sum).zip(norm) {
+            *o = s * w;
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::dsp::fir::magnitude_response_db;
 use crate::params::host::{HostParam, PluginParams};
 use crate::params::{Choice, Group, ParamId, ALL_PARAMS};
 use crate::stages::frame_memory::{FrameOrder, ReorderMode};
+use crate::stages::phase::PhaseRebuild;
 use crate::taps_file::TapsFile;
 
 /// Frequencies of the response curve, linearly spaced (the curve is drawn on a log axis).
@@ -92,6 +93,7 @@ impl NiceEguiApp for EditorApp {
         ui.columns(2, |columns| {
             self.response_plot(&mut columns[0]);
             self.learn_progress(&mut columns[0]);
+            self.phase_progress(&mut columns[0]);
             self.embedding_plot(&mut columns[1]);
         });
         ui.separator();
@@ -309,6 +311,25 @@ impl EditorApp {
         } else {
             ui.label(label);
         }
+    }
+
+    /// The phase mode, and the last background loop reconstruction's progress and SC.
+    fn phase_progress(&self, ui: &mut egui::Ui) {
+        let status = &self.params.shared.phase;
+        let mode = PhaseRebuild::from_index(self.params.get(ParamId::PhaseMode).plain() as usize);
+        let mut line = format!("Phase: {}", PhaseRebuild::NAMES[mode.index()]);
+        if mode == PhaseRebuild::Reconstruct {
+            let progress = status.progress.load(Ordering::Relaxed);
+            line += &format!(
+                ". Loop reconstruction {:.0} %, SC {:.1} dB",
+                100.0 * progress,
+                status.sc_db.load(Ordering::Relaxed)
+            );
+            if status.playing.load(Ordering::Relaxed) {
+                line += ", playing";
+            }
+        }
+        ui.label(line);
     }
 
     /// What the learn mode has gathered and what its last design expects.

@@ -96,7 +96,7 @@ fn the_audio_path_never_allocates_while_parameters_sweep_and_taps_swap() {
             engine.set(ParamId::SpecReverse, ((k / 11) % 2) as f32);
             engine.set(ParamId::SpecCheckerboard, ((k / 13) % 2) as f32);
             engine.set(ParamId::SpecSeed, (k / 17) as f32);
-            engine.set(ParamId::PhaseMode, ((k / 19) % 2) as f32);
+            engine.set(ParamId::PhaseMode, ((k / 19) % 3) as f32);
         });
         guarded_block(&mut engine, &mut chans, &reference, pos, n);
         pos += n;
@@ -219,6 +219,42 @@ fn reordering_never_allocates_in_segment_and_capture_modes_with_every_order() {
         let energy: f32 = chans[0][engine.latency()..].iter().map(|x| x * x).sum();
         assert!(energy > 1.0, "mode {mode}: {energy}");
     }
+}
+
+#[test]
+fn a_loop_rebuilt_in_the_background_comes_in_without_allocating_on_the_audio_thread() {
+    let (rate, music) = stereo_excerpt("music/trumpet.wav", 3.0);
+    let layout = Layout::from_values(|id| match id {
+        ParamId::ReorderMode => 2.0,
+        ParamId::ReorderLength => 0.3,
+        _ => id.spec().default,
+    });
+    let shared = Arc::new(EngineShared::default());
+    let config = EngineConfig::new(rate as f32, 2, Executor::Thread).with_layout(layout);
+    let mut engine = Engine::new(config, shared.clone()).unwrap();
+    engine.set(ParamId::PhaseMode, 2.0);
+    engine.set(ParamId::SpecPhase, 1.0);
+    let mut chans = music.clone();
+    play_paced(&mut engine, &mut chans, &music, |engine, k, _| {
+        // Captures held long enough to loop, released, taken again; the effort changing.
+        engine.set(ParamId::ReorderCapture, ((k / 60) % 3).min(1) as f32);
+        engine.set(ParamId::PhaseIterations, (8 + 8 * ((k / 90) % 2)) as f32);
+    });
+    // Hold a capture (guarded) until its rebuilt loop is heard.
+    engine.set(ParamId::ReorderCapture, 1.0);
+    let mut tail = [vec![0.0f32; 512], vec![0.0f32; 512]];
+    let silence = [vec![0.0f32; 512], vec![0.0f32; 512]];
+    let playing = || shared.phase.playing.load(Ordering::Relaxed);
+    for _ in 0..5000 {
+        if playing() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+        guarded_block(&mut engine, &mut tail, &silence, 0, 512);
+    }
+    assert!(playing(), "no rebuilt loop was heard");
+    assert!(shared.phase.sc_db.load(Ordering::Relaxed) < -10.0);
+    assert!(chans.iter().chain(&tail).flatten().all(|x| x.is_finite()));
 }
 
 #[test]

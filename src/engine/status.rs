@@ -8,6 +8,7 @@ use atomic_float::AtomicF32;
 
 use crate::stages::denoise::DenoiseStatus;
 use crate::stages::frame_memory::ReorderStatus;
+use crate::stages::phase::PhaseStatus;
 use crate::taps_file::TapsSlot;
 
 #[derive(Default)]
@@ -16,6 +17,7 @@ pub struct EngineShared {
     pub status: EngineStatus,
     pub denoise: DenoiseStatus,
     pub reorder: ReorderStatus,
+    pub phase: PhaseStatus,
 }
 
 /// The engine's own figures, written lock-free by the audio thread.

@@ -153,6 +153,14 @@ param_table! {
     ),
     // Rebuilds each frame's phase from its magnitude, after reordering and frame operations.
     PhaseMode: param("phase_mode", "Phase Rebuild", Phase, named::<PhaseRebuild>(), 0.0),
+    // Fast GLA iterations of a background loop reconstruction (Reconstruct mode).
+    PhaseIterations: param(
+        "phase_iterations",
+        "Phase Iterations",
+        Phase,
+        ParamKind::Integer { min: 0, max: 500 },
+        32.0,
+    ),
     OutMix: param("out_mix", "Dry/Wet", Output, Fraction, 1.0),
     OutGain: param(
         "out_gain",

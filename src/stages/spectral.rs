@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
+use super::frame_memory::ReorderMode;
 use super::frame_memory::{FrameMemory, MemoryLayout};
 use super::frame_ops::FrameOps;
-use super::phase::PhaseStage;
+use super::phase::{PhaseLayout, PhaseStage};
 use super::{Clock, FrameStage, Stage};
 use crate::dsp::stft::StreamingStft;
 use crate::engine::{EngineConfig, EngineShared};
@@ -41,35 +42,47 @@ impl SpectralStage {
             window: layout.window,
             hop,
         };
+        let memory = FrameMemory::new(memory, owner, shared.clone());
+        let phase = PhaseLayout {
+            channels: config.channels,
+            window: layout.window,
+            hop,
+            sample_rate: config.sample_rate,
+            loop_frames: match layout.reorder {
+                ReorderMode::Capture => memory.frames(),
+                _ => 0,
+            },
+        };
         Ok(Self {
             stft,
-            memory: FrameMemory::new(memory, owner, shared),
+            memory,
             ops: FrameOps::new(layout.window / 2 + 1),
-            phase: PhaseStage::new(config.channels, layout.window, hop, config.sample_rate),
+            phase: PhaseStage::new(phase, owner, shared),
             hop,
             seconds_per_frame: hop as f32 / config.sample_rate,
         })
     }
 
-    /// The transform, and the frame stages in chain order: a new frame stage is one more entry.
-    fn parts(&mut self) -> (&mut StreamingStft, [&mut dyn FrameStage; 3]) {
-        (
-            &mut self.stft,
-            [&mut self.memory, &mut self.ops, &mut self.phase],
-        )
-    }
-
+    /// The frame stages in chain order: a new frame stage is one more entry.
     fn frame_stages(&mut self) -> [&mut dyn FrameStage; 3] {
-        self.parts().1
+        [&mut self.memory, &mut self.ops, &mut self.phase]
     }
 
-    /// Runs a chunk (one slice per channel) through the transform in place.
+    /// Runs a chunk (one slice per channel) through the transform in place. The phase stage
+    /// also hears where each frame lies in a frozen capture's loop.
     pub fn process(&mut self, io: &mut [&mut [f32]]) {
-        let (stft, mut chain) = self.parts();
+        let Self {
+            stft,
+            memory,
+            ops,
+            phase,
+            ..
+        } = self;
         stft.process(io, |frame| {
-            for stage in chain.iter_mut() {
-                stage.apply(frame);
-            }
+            memory.apply(frame);
+            ops.apply(frame);
+            phase.follow(memory.looping());
+            phase.apply(frame);
         });
     }
 }
@@ -98,13 +111,19 @@ impl Stage for SpectralStage {
 
     fn submit(&mut self, worker: &Worker, _: Clock) {
         self.memory.submit(worker);
+        self.phase.submit(worker);
     }
 
     fn receive(&mut self, job: Box<dyn Job>, _: &Worker, _: Clock) {
-        self.memory.receive(job);
+        if self.phase.owns(job.as_ref()) {
+            self.phase.receive(job);
+        } else {
+            self.memory.receive(job);
+        }
     }
 
     fn publish(&self, shared: &EngineShared) {
         self.memory.publish(&shared.reorder, self.seconds_per_frame);
+        self.phase.publish(&shared.phase);
     }
 }

@@ -88,7 +88,35 @@ pub fn griffin_lim(
     progress: &mut dyn FnMut(usize, f64),
 ) -> Result<Reconstruction, String> {
     let mut transform = SignalTransform::with_frames(layout, len, magnitude.len())?;
-    let bins = transform.bins();
+    iterate(&mut transform, magnitude, settings, stop, progress)
+}
+
+/// As `griffin_lim`, for a loop: the frames wrap around the end of a signal of
+/// `magnitude.len() · hop` samples (`SignalTransform::circular`), so the seam comes out as
+/// coherent as the rest. Also gives the rebuilt loop's spectra (their phases are what a loop
+/// player wants).
+pub fn griffin_lim_loop(
+    magnitude: &[Vec<f32>],
+    layout: StftLayout,
+    settings: &GlaSettings,
+    stop: &dyn Fn() -> bool,
+    progress: &mut dyn FnMut(usize, f64),
+) -> Result<(Reconstruction, Vec<Vec<Complex32>>), String> {
+    let mut transform = SignalTransform::circular(layout, magnitude.len())?;
+    let rebuilt = iterate(&mut transform, magnitude, settings, stop, progress)?;
+    let mut spectra = transform.spectra();
+    transform.analyze(&rebuilt.signal, &mut spectra);
+    Ok((rebuilt, spectra))
+}
+
+fn iterate(
+    transform: &mut SignalTransform,
+    magnitude: &[Vec<f32>],
+    settings: &GlaSettings,
+    stop: &dyn Fn() -> bool,
+    progress: &mut dyn FnMut(usize, f64),
+) -> Result<Reconstruction, String> {
+    let (bins, len) = (transform.bins(), transform.len());
     if magnitude.iter().any(|f| f.len() != bins) {
         return Err(format!(
             "every frame needs {bins} magnitudes (n_fft / 2 + 1)"

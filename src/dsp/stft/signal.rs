@@ -74,6 +74,9 @@ pub struct SignalTransform {
     /// The spectrum just analysed, and the one to synthesise next.
     spectrum: Vec<Complex32>,
     next: Vec<Complex32>,
+    /// Frames wrap around the end of the signal (a loop): frame t covers samples t·hop to
+    /// t·hop + n_fft, modulo the length.
+    circular: bool,
 }
 
 impl SignalTransform {
@@ -86,15 +89,44 @@ impl SignalTransform {
     /// For `frames` frames overlap-added into `len` samples (say, frames played in another
     /// order or number than analysed).
     pub fn with_frames(layout: StftLayout, len: usize, frames: usize) -> Result<Self, String> {
+        Self::build(layout, len, frames, false)
+    }
+
+    /// For a loop of `frames` frames, `frames · hop` samples long, whose frames wrap around
+    /// its end (no centring: frame 0 starts at sample 0), so the seam is analysed like any
+    /// other stretch. The loop must be at least one FFT long.
+    pub fn circular(layout: StftLayout, frames: usize) -> Result<Self, String> {
+        let len = frames * layout.hop;
+        if len < layout.n_fft {
+            return Err(format!(
+                "a loop of {len} samples is shorter than the {}-point FFT",
+                layout.n_fft
+            ));
+        }
+        Self::build(layout, len, frames, true)
+    }
+
+    fn build(
+        layout: StftLayout,
+        len: usize,
+        frames: usize,
+        circular: bool,
+    ) -> Result<Self, String> {
         layout.check()?;
         let n = layout.n_fft;
         let mut planner = RealFftPlanner::new();
         let window = layout.window();
-        let total = n + layout.hop * frames.saturating_sub(1);
+        let total = if circular {
+            len
+        } else {
+            n + layout.hop * frames.saturating_sub(1)
+        };
         let mut norm = vec![0.0f64; total];
         for t in 0..frames {
-            for (s, w) in norm[t * layout.hop..].iter_mut().zip(&window) {
-                *s += (w * w) as f64;
+            for (i, w) in window.iter().enumerate() {
+                let at = t * layout.hop + i;
+                let at = if circular { at % len } else { at };
+                norm[at] += (w * w) as f64;
             }
         }
         Ok(Self {
@@ -112,6 +144,7 @@ impl SignalTransform {
                 .collect(),
             spectrum: vec![Complex32::default(); n / 2 + 1],
             next: vec![Complex32::default(); n / 2 + 1],
+            circular,
         })
     }
 
@@ -151,21 +184,35 @@ impl SignalTransform {
     /// Frame t's spectrum into `self.spectrum`. A frame inside the signal is read where it
     /// lies; one reaching past an end is copied and zero-padded.
     fn analyze_frame(&mut self, signal: &[f32], t: usize) {
-        let (n, offset) = (self.layout.n_fft, self.layout.offset());
+        let (n, offset) = (self.layout.n_fft, self.offset());
         // Frame t covers signal[start - offset .. start - offset + n].
         let start = t * self.layout.hop;
         if start >= offset && start - offset + n <= signal.len() {
             let first = start - offset;
             (self.analysis).analyze(&signal[first..first + n], &[], &mut self.spectrum);
         } else {
+            let len = signal.len();
             for (i, e) in self.edge.iter_mut().enumerate() {
-                *e = (start + i)
-                    .checked_sub(offset)
-                    .and_then(|j| signal.get(j))
-                    .copied()
-                    .unwrap_or(0.0);
+                *e = if self.circular {
+                    signal[(start + i) % len]
+                } else {
+                    (start + i)
+                        .checked_sub(offset)
+                        .and_then(|j| signal.get(j))
+                        .copied()
+                        .unwrap_or(0.0)
+                };
             }
             self.analysis.analyze(&self.edge, &[], &mut self.spectrum);
+        }
+    }
+
+    /// Where frame 0 starts before the signal's first sample.
+    fn offset(&self) -> usize {
+        if self.circular {
+            0
+        } else {
+            self.layout.offset()
         }
     }
 
@@ -206,17 +253,25 @@ impl SignalTransform {
         let n = self.layout.n_fft;
         let time = self.synthesis.synthesize(&mut self.next);
         let start = t * self.layout.hop;
-        for ((s, x), w) in self.sum[start..start + n]
-            .iter_mut()
-            .zip(time)
-            .zip(&self.synthesis_window)
-        {
-            *s += x * w;
+        if start + n <= self.sum.len() {
+            for ((s, x), w) in self.sum[start..start + n]
+                .iter_mut()
+                .zip(time)
+                .zip(&self.synthesis_window)
+            {
+                *s += x * w;
+            }
+        } else {
+            // Only a circular transform's frames run past the end.
+            let len = self.sum.len();
+            for (i, (x, w)) in time.iter().zip(&self.synthesis_window).enumerate() {
+                self.sum[(start + i) % len] += x * w;
+            }
         }
     }
 
     fn normalise(&self, out: &mut [f32]) {
-        let offset = self.layout.offset();
+        let offset = self.offset();
         let sum = self.sum.get(offset..).unwrap_or(&[]);
         let norm = self.inverse_norm.get(offset..).unwrap_or(&[]);
         out.fill(0.0);
@@ -254,6 +309,36 @@ mod tests {
             win: 2000,
             center,
         }
+    }
+
+    #[test]
+    fn a_circular_transform_wraps_its_frames_around_the_loop() {
+        let hop = 400;
+        let x: Vec<f32> = (0..hop * 20)
+            .map(|n| (std::f32::consts::TAU * 3.0 * n as f32 / (hop * 20) as f32).sin())
+            .collect();
+        let mut loop_transform = SignalTransform::circular(layout(false), 20).unwrap();
+        let mut spectra = loop_transform.spectra();
+        loop_transform.analyze(&x, &mut spectra);
+        // The last frame straddles the seam: the same as frame 0 of the loop turned round.
+        let mut turned = x.clone();
+        turned.rotate_left(19 * hop);
+        let plain = stft(&turned, &layout(false)).unwrap();
+        let err = spectra[19]
+            .iter()
+            .zip(&plain[0])
+            .map(|(a, b)| (a - b).norm())
+            .fold(0.0, f32::max);
+        assert!(err < 1e-3, "{err}");
+        let mut y = vec![0.0; x.len()];
+        loop_transform.synthesize(&spectra, &mut y);
+        let err = x
+            .iter()
+            .zip(&y)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(err < 1e-5, "{err}");
+        assert!(SignalTransform::circular(layout(false), 4).is_err());
     }
 
     #[test]

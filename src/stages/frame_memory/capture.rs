@@ -1,7 +1,7 @@
 //! Capture mode: the memory records until the capture switch freezes it, then loops it in its
 //! order, crossfaded in and out.
 
-use super::{FrameMemory, FrameOrder, OrderKey};
+use super::{FrameMemory, FrameOrder, LoopFrame, OrderKey};
 use crate::dsp::stft::FrameBuffers;
 
 impl FrameMemory {
@@ -27,6 +27,7 @@ impl FrameMemory {
         }
         self.ordered_with = Some(self.settings);
         self.awaiting = None;
+        self.loop_serial += 1;
         if self.draw_order(self.frozen_len, self.captures << 32) {
             return;
         }
@@ -55,6 +56,7 @@ impl FrameMemory {
                 self.frozen = false;
             }
         }
+        self.played = None;
         if !self.frozen {
             let slot = (self.written % self.slots as u64) as usize;
             self.store(frame, slot);
@@ -68,6 +70,12 @@ impl FrameMemory {
         }
         let slot = (self.frozen_start + self.order[self.position]) % self.slots;
         self.play(frame, slot, self.gain);
+        let steady = self.gain >= 1.0 && self.settings.order != FrameOrder::Random;
+        self.played = steady.then_some(LoopFrame {
+            position: self.position,
+            len: self.frozen_len,
+            serial: self.loop_serial,
+        });
         self.position += 1;
         if self.position == self.frozen_len {
             self.position = 0;

@@ -178,6 +178,20 @@ pub struct FrameMemory {
     requests: u64,
     awaiting: Option<OrderKey>,
     miss_counted: bool,
+    /// Counts the loops a frozen capture has played (a new capture or order is a new loop).
+    loop_serial: u64,
+    /// Where in its loop the frame just played lies, if it came from a steady loop.
+    played: Option<LoopFrame>,
+}
+
+/// A frame of a frozen capture that loops steadily (fully faded in, an order that repeats
+/// every pass): the phase stage rebuilds such a loop in the background.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoopFrame {
+    pub position: usize,
+    pub len: usize,
+    /// Changes whenever the loop does (a new capture, a new order).
+    pub serial: u64,
 }
 
 /// Where a memory lives: its mode and length, and the STFT it stores frames of.
@@ -251,7 +265,14 @@ impl FrameMemory {
             requests: 0,
             awaiting: None,
             miss_counted: false,
+            loop_serial: 0,
+            played: None,
         }
+    }
+
+    /// Where the frame just played lies in a steady loop, if it does.
+    pub fn looping(&self) -> Option<LoopFrame> {
+        self.played
     }
 
     /// Frames per segment or capture.
@@ -311,6 +332,7 @@ impl FrameMemory {
                 self.awaiting = None;
                 self.adopt(&result.work.order, self.frozen_len);
                 self.position = 0;
+                self.loop_serial += 1;
                 self.jobs.recycle(result);
             }
             ReorderMode::Segment if !key.capture => {
@@ -458,6 +480,7 @@ impl FrameStage for FrameMemory {
         self.gain = 0.0;
         self.ordered_with = None;
         self.awaiting = None;
+        self.played = None;
         self.jobs.supersede();
         for i in 0..2 {
             if let Some(next) = self.next[i].take() {

@@ -1,9 +1,6 @@
-//! The phase stage, last of the frame stages: with `phase_mode` on Rebuild, every frame's
-//! phase is rebuilt from its magnitude and the frame before by real-time phase-gradient heap
-//! integration (causal RTPGHI, `analysis::phase`'s method run frame by frame in place), so
-//! what phase reset, bin operations and reordering did to the phases is replaced by phases
-//! that fit the magnitudes. No look-ahead, so no latency is added. Switching crossfades the
-//! rebuilt spectrum with the one as it came over 50 ms.
+//! Real-time phase-gradient heap integration (Průša and Holighaus 2017), causal: each
+//! frame's phase is integrated from its magnitude and the frame before (`analysis::phase`'s
+//! method run frame by frame in place). No look-ahead, so no latency is added.
 //!
 //! Each channel has its own state; nothing is allocated after construction (the heap is made
 //! with room for twice the bins, the most it ever holds).
@@ -12,18 +9,8 @@ use std::collections::BinaryHeap;
 
 use realfft::num_complex::Complex32;
 
-use super::FrameStage;
 use crate::analysis::phase::hann_gamma;
-use crate::dsp::stft::FrameBuffers;
-use crate::params::{Choice, ParamId};
 
-crate::choice! {
-    /// What the phase stage does: the `phase_mode` options (Rebuild: causal RTPGHI).
-    pub enum PhaseRebuild { Keep = "Keep", Rebuild = "Rebuild" }
-}
-
-/// Crossfade between kept and rebuilt phases.
-const FADE_MS: f32 = 50.0;
 /// Bins under this share of the frame's largest keep a zero phase (the paper's tolerance).
 const TOLERANCE: f32 = 1e-5;
 
@@ -40,8 +27,8 @@ struct ChannelState {
     frames: u8,
 }
 
-pub struct PhaseStage {
-    mode: PhaseRebuild,
+/// Causal RTPGHI for every channel, with its scratch made once.
+pub(super) struct RtPghi {
     channels: Vec<ChannelState>,
     bins: usize,
     /// Phase turn per hop of bin 1, and the two derivative scales (hop a, FFT size M, γ):
@@ -49,17 +36,15 @@ pub struct PhaseStage {
     bin_turn: f32,
     freq_scale: f32,
     time_scale: f32,
-    gain: f32,
-    fade_step: f32,
     heap: BinaryHeap<(u32, bool, u32)>,
     done: Vec<bool>,
     turn_now: Vec<f32>,
     phase_now: Vec<f32>,
 }
 
-impl PhaseStage {
+impl RtPghi {
     /// For `channels` channels of `window`-point frames every `hop` samples. Allocates.
-    pub fn new(channels: usize, window: usize, hop: usize, sample_rate: f32) -> Self {
+    pub fn new(channels: usize, window: usize, hop: usize) -> Self {
         let bins = window / 2 + 1;
         let (a, m, gamma) = (hop as f64, window as f64, hann_gamma(window));
         let state = || ChannelState {
@@ -69,16 +54,12 @@ impl PhaseStage {
             turn: vec![0.0; bins],
             frames: 0,
         };
-        let fade_frames = (FADE_MS / 1000.0 * sample_rate / hop as f32).max(1.0);
         Self {
-            mode: PhaseRebuild::Keep,
             channels: (0..channels).map(|_| state()).collect(),
             bins,
             bin_turn: (std::f64::consts::TAU * a / m) as f32,
             freq_scale: (a * m / gamma) as f32,
             time_scale: (gamma / (a * m)) as f32,
-            gain: 0.0,
-            fade_step: 1.0 / fade_frames,
             heap: BinaryHeap::with_capacity(2 * bins),
             done: vec![false; bins],
             turn_now: vec![0.0; bins],
@@ -86,8 +67,19 @@ impl PhaseStage {
         }
     }
 
+    /// Forgets the frames before: the next frame starts anew.
+    pub fn reset(&mut self) {
+        for state in &mut self.channels {
+            state.frames = 0;
+        }
+    }
+
+    pub fn channels(&self) -> usize {
+        self.channels.len()
+    }
+
     /// Rebuilds the phase of one channel's `spectrum` in place, `share` of the way.
-    fn rebuild(&mut self, ch: usize, spectrum: &mut [Complex32], share: f32) {
+    pub fn rebuild(&mut self, ch: usize, spectrum: &mut [Complex32], share: f32) {
         let bins = self.bins;
         let state = &mut self.channels[ch];
         state.log.rotate_left(1);
@@ -172,37 +164,5 @@ impl PhaseStage {
         state.phase.copy_from_slice(&self.phase_now);
         state.turn.copy_from_slice(&self.turn_now);
         state.frames = state.frames.saturating_add(1).min(2);
-    }
-}
-
-impl FrameStage for PhaseStage {
-    fn set(&mut self, id: ParamId, value: f32) {
-        if id == ParamId::PhaseMode {
-            self.mode = PhaseRebuild::from_index(value.round() as usize);
-        }
-    }
-
-    fn reset(&mut self) {
-        self.gain = 0.0;
-        for state in &mut self.channels {
-            state.frames = 0;
-        }
-    }
-
-    fn apply(&mut self, frame: &mut FrameBuffers) {
-        let target = (self.mode == PhaseRebuild::Rebuild) as u8 as f32;
-        self.gain = if target > self.gain {
-            (self.gain + self.fade_step).min(target)
-        } else {
-            (self.gain - self.fade_step).max(target)
-        };
-        if self.gain <= 0.0 {
-            // Off: forget, so a new Rebuild starts from its first frame.
-            self.reset();
-            return;
-        }
-        for ch in 0..frame.channels().min(self.channels.len()) {
-            self.rebuild(ch, frame.channel(ch), self.gain);
-        }
     }
 }

@@ -141,6 +141,25 @@ impl MelBank {
             .collect()
     }
 
+    /// A spectrum whose mel spectrum is close to `mel` (allocates): each band's mean level
+    /// (its value over its weights' sum) spread back over its bins, weighted by the
+    /// triangles, over `bins` bins. Bins no band covers stay zero. A start for inverting a mel
+    /// spectrogram.
+    pub fn spread(&self, mel: &[f32], bins: usize) -> Vec<f32> {
+        let (mut sum, mut weight) = (vec![0.0f32; bins], vec![0.0f32; bins]);
+        for ((first, w), m) in self.bands.iter().zip(mel) {
+            let level = m / w.iter().sum::<f32>().max(f32::MIN_POSITIVE);
+            for (k, w) in w.iter().enumerate().filter(|(k, _)| first + k < bins) {
+                sum[first + k] += w * level;
+                weight[first + k] += w;
+            }
+        }
+        sum.iter()
+            .zip(&weight)
+            .map(|(s, w)| if *w > 0.0 { s / w } else { 0.0 })
+            .collect()
+    }
+
     /// The power mel spectrum of a power spectrum, into `out` (one value per band).
     pub fn apply(&self, power: &[f32], out: &mut [f32]) {
         for ((first, weights), o) in self.bands.iter().zip(out) {
@@ -208,6 +227,23 @@ mod tests {
             (peaks[40] as f64 * bin_hz - centre_hz).abs() <= bin_hz,
             "{centre_hz}"
         );
+    }
+
+    #[test]
+    fn spreading_a_mel_spectrum_back_gives_a_flat_spectrum_its_level() {
+        let bank = MelBank::compact(htk_mel_filterbank(44100.0, 2048, 80, 0.0, 8000.0));
+        let flat = vec![0.5f32; 1025];
+        let mut mel = vec![0.0; 80];
+        bank.apply(&flat, &mut mel);
+        let back = bank.spread(&mel, 1025);
+        assert_eq!(back.len(), 1025);
+        // Inside the banks' span the flat level comes back; outside it, zero.
+        assert!(
+            back[10..370].iter().all(|v| (v - 0.5).abs() < 1e-4),
+            "{:?}",
+            &back[..20]
+        );
+        assert!(back[0] == 0.0 && back[400..].iter().all(|v| *v == 0.0));
     }
 
     #[test]

@@ -38,7 +38,8 @@ impl LineSearch {
         g: &mut [f64],
     ) -> Option<f64> {
         let slope = dot(gradient, direction);
-        if !(slope < 0.0) {
+        // Not a descent direction (or NaN): nothing to search.
+        if slope.is_nan() || slope >= 0.0 {
             return None;
         }
         let start = Trial {

@@ -52,7 +52,8 @@ enum Init {
     Random,
     /// Zero phase (not for L-BFGS: a silent start has no gradient).
     Zero,
-    /// PGHI's phase (for L-BFGS, its signal; not with --mel).
+    /// PGHI's phase (for L-BFGS, its signal; with --mel, PGHI of the mel spectrogram spread
+    /// back over the bins).
     Pghi,
     #[value(skip)]
     Rtpghi { lookahead: bool },
@@ -194,9 +195,44 @@ impl Inversion {
         step: &mut dyn FnMut(),
     ) -> Result<Reconstruction, String> {
         let layout = self.layout();
+        let target = match self.mel {
+            None => Target::Magnitude {
+                magnitude,
+                exponent: self.exponent,
+            },
+            Some(bands) => {
+                let nyquist = rate as f64 / 2.0;
+                let fmax = self.fmax.unwrap_or(nyquist);
+                if bands == 0 || !(fmax > 0.0 && fmax <= nyquist) {
+                    return Err(format!("--mel needs bands and 0 < --fmax <= {nyquist} Hz"));
+                }
+                let dense = htk_mel_filterbank(rate as f64, layout.n_fft, bands, 0.0, fmax);
+                let bank = MelBank::compact(dense);
+                let mut mel = bank.spectrogram(&magnitude);
+                if self.log1p {
+                    // Stored as log1p, as the notebook stores it; the loss sees expm1 of it.
+                    mel.iter_mut()
+                        .flatten()
+                        .for_each(|m| *m = m.ln_1p().exp_m1());
+                }
+                Target::Mel {
+                    mel,
+                    bank,
+                    normalised: self.log1p,
+                }
+            }
+        };
         let start = match self.init {
             Init::Random => gaussian_noise(len, 1e-3, self.seed),
-            Init::Pghi if self.mel.is_none() => {
+            Init::Pghi => {
+                // PGHI on the magnitude, or on the mel spectrogram spread back over the bins.
+                let magnitude = match &target {
+                    Target::Magnitude { magnitude, .. } => magnitude.clone(),
+                    Target::Mel { mel, bank, .. } => {
+                        let bins = layout.n_fft / 2 + 1;
+                        mel.iter().map(|m| bank.spread(m, bins)).collect()
+                    }
+                };
                 let settings = GlaSettings {
                     iterations: 0,
                     acceleration: Acceleration::Momentum(0.0),
@@ -212,41 +248,7 @@ impl Inversion {
                 )?
                 .signal
             }
-            _ => return Err("L-BFGS starts from --init random, or pghi without --mel".into()),
-        };
-        let target = match self.mel {
-            None => Target::Magnitude {
-                magnitude,
-                exponent: self.exponent,
-            },
-            Some(bands) => {
-                let nyquist = rate as f64 / 2.0;
-                let fmax = self.fmax.unwrap_or(nyquist);
-                if bands == 0 || !(fmax > 0.0 && fmax <= nyquist) {
-                    return Err(format!("--mel needs bands and 0 < --fmax <= {nyquist} Hz"));
-                }
-                let bank = || {
-                    MelBank::compact(htk_mel_filterbank(
-                        rate as f64,
-                        layout.n_fft,
-                        bands,
-                        0.0,
-                        fmax,
-                    ))
-                };
-                let mut mel = bank().spectrogram(&magnitude);
-                if self.log1p {
-                    // Stored as log1p, as the notebook stores it; the loss sees expm1 of it.
-                    mel.iter_mut()
-                        .flatten()
-                        .for_each(|m| *m = m.ln_1p().exp_m1());
-                }
-                Target::Mel {
-                    mel,
-                    bank: bank(),
-                    normalised: self.log1p,
-                }
-            }
+            _ => return Err("L-BFGS starts from --init random or pghi".into()),
         };
         invert_lbfgs(
             target,

@@ -52,11 +52,16 @@ pub struct Minimum {
     pub stop: StopReason,
 }
 
-/// The last `memory` pairs (s, y) in a ring, with ρ = 1 / yᵀs.
+/// The last `memory` pairs (s, y) in a ring, with ρ = 1 / yᵀs. Stored in f32: the two-loop
+/// recursion streams all of them twice per iteration and is bound by memory traffic, and the
+/// estimate of the inverse Hessian needs no more precision (ρ is computed from the stored
+/// values, so it stays consistent with them).
 struct History {
-    s: Vec<Vec<f64>>,
-    y: Vec<Vec<f64>>,
+    s: Vec<Vec<f32>>,
+    y: Vec<Vec<f32>>,
     rho: Vec<f64>,
+    /// yᵀy of each pair, for the scale of the newest.
+    yy: Vec<f64>,
     alpha: Vec<f64>,
     newest: usize,
     len: usize,
@@ -66,9 +71,10 @@ impl History {
     fn new(memory: usize, n: usize) -> Self {
         let memory = memory.max(1);
         Self {
-            s: vec![vec![0.0; n]; memory],
-            y: vec![vec![0.0; n]; memory],
+            s: vec![vec![0.0f32; n]; memory],
+            y: vec![vec![0.0f32; n]; memory],
             rho: vec![0.0; memory],
+            yy: vec![0.0; memory],
             alpha: vec![0.0; memory],
             newest: memory - 1,
             len: 0,
@@ -85,46 +91,85 @@ impl History {
             .zip(x1.iter().zip(x0))
             .zip(g1.iter().zip(g0))
         {
-            *s = a - b;
-            *y = c - d;
+            *s = (a - b) as f32;
+            *y = (c - d) as f32;
         }
         let ys = dot(&self.y[slot], &self.s[slot]);
         if ys > 1e-300 {
             self.rho[slot] = 1.0 / ys;
+            self.yy[slot] = dot(&self.y[slot], &self.y[slot]);
             self.newest = slot;
             self.len = (self.len + 1).min(self.s.len());
         }
     }
 
-    /// −H·g into `d` by the two-loop recursion.
+    /// −H·g into `d` by the two-loop recursion. Each pass over d also takes the dot product
+    /// the next step needs, so d is streamed 2m + 2 times instead of 4m.
     fn direction(&mut self, g: &[f64], d: &mut [f64]) {
         for (d, g) in d.iter_mut().zip(g) {
             *d = -g;
         }
+        if self.len == 0 {
+            return;
+        }
         let m = self.s.len();
         let order = |i: usize| (self.newest + m - i) % m;
+        let oldest = order(self.len - 1);
+        // Newest to oldest: α = ρ sᵀd, d −= α y.
+        let mut next = dot(&self.s[order(0)], d);
         for i in 0..self.len {
             let k = order(i);
-            self.alpha[k] = self.rho[k] * dot(&self.s[k], d);
-            axpy(-self.alpha[k], &self.y[k], d);
+            self.alpha[k] = self.rho[k] * next;
+            let following = if i + 1 < self.len {
+                &self.s[order(i + 1)]
+            } else {
+                &self.y[oldest]
+            };
+            next = scale_axpy_dot(1.0, -self.alpha[k], &self.y[k], d, following);
         }
-        if self.len > 0 {
-            let k = self.newest;
-            let scale = 1.0 / (self.rho[k] * dot(&self.y[k], &self.y[k]));
-            d.iter_mut().for_each(|d| *d *= scale);
-        }
+        // H₀ = sᵀy / yᵀy of the newest pair, applied in the first pass below.
+        let mut scale = self.yy[self.newest].recip() / self.rho[self.newest];
+        next *= scale;
+        // Oldest to newest: β = ρ yᵀd, d += (α − β) s.
         for i in (0..self.len).rev() {
             let k = order(i);
-            let beta = self.rho[k] * dot(&self.y[k], d);
-            axpy(self.alpha[k] - beta, &self.s[k], d);
+            let beta = self.rho[k] * next;
+            let following: &[f32] = if i > 0 { &self.y[order(i - 1)] } else { &[] };
+            next = scale_axpy_dot(scale, self.alpha[k] - beta, &self.s[k], d, following);
+            scale = 1.0;
         }
     }
 }
 
-fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
-    for (y, x) in y.iter_mut().zip(x) {
-        *y += a * x;
+/// d ← c·d + a·x, returning nextᵀd (0 for an empty `next`) from the same pass, in eight
+/// running sums.
+fn scale_axpy_dot(c: f64, a: f64, x: &[f32], d: &mut [f64], next: &[f32]) -> f64 {
+    if next.is_empty() {
+        for (d, x) in d.iter_mut().zip(x) {
+            *d = c * *d + a * *x as f64;
+        }
+        return 0.0;
     }
+    let mut sums = [0.0f64; 8];
+    let mut dc = d.chunks_exact_mut(8);
+    let (mut xc, mut nc) = (x.chunks_exact(8), next.chunks_exact(8));
+    for ((d, x), n) in (&mut dc).zip(&mut xc).zip(&mut nc) {
+        for i in 0..8 {
+            d[i] = c * d[i] + a * x[i] as f64;
+            sums[i] += n[i] as f64 * d[i];
+        }
+    }
+    let mut tail = 0.0;
+    for ((d, x), n) in dc
+        .into_remainder()
+        .iter_mut()
+        .zip(xc.remainder())
+        .zip(nc.remainder())
+    {
+        *d = c * *d + a * *x as f64;
+        tail += *n as f64 * *d;
+    }
+    sums.iter().sum::<f64>() + tail
 }
 
 /// Minimises `objective` from `x0`. `stop` is asked between iterations (cancellation);

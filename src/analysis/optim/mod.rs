@@ -16,15 +16,16 @@ pub trait Objective {
 
 /// aᵀb with eight running sums, so the compiler can keep them in vector registers (one sum
 /// would be a chain of dependent additions). Most of an iteration's own cost is here.
-fn dot(a: &[f64], b: &[f64]) -> f64 {
+/// Either operand may be f32 (the stored history) or f64, summed in f64.
+fn dot<A: Copy + Into<f64>, B: Copy + Into<f64>>(a: &[A], b: &[B]) -> f64 {
     let mut sums = [0.0f64; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let tail: f64 = (ca.remainder().iter().zip(cb.remainder()))
-        .map(|(a, b)| a * b)
+        .map(|(a, b)| (*a).into() * (*b).into())
         .sum();
     for (a, b) in ca.zip(cb) {
         for i in 0..8 {
-            sums[i] += a[i] * b[i];
+            sums[i] += a[i].into() * b[i].into();
         }
     }
     sums.iter().sum::<f64>() + tail

@@ -91,6 +91,22 @@ pub fn griffin_lim(
     iterate(&mut transform, magnitude, settings, stop, progress)
 }
 
+/// The signal of `magnitude` under the given phases (one per frame and bin), no iterations:
+/// how a non-iterative method (PGHI) is heard and scored.
+pub fn signal_with_phase(
+    magnitude: &[Vec<f32>],
+    phase: Vec<Vec<f32>>,
+    layout: StftLayout,
+    len: usize,
+) -> Result<Reconstruction, String> {
+    let settings = GlaSettings {
+        iterations: 0,
+        acceleration: Acceleration::Momentum(0.0),
+        init: InitialPhase::Given(phase),
+    };
+    griffin_lim(magnitude, layout, len, &settings, &|| false, &mut |_, _| {})
+}
+
 /// As `griffin_lim`, for a loop: the frames wrap around the end of a signal of
 /// `magnitude.len() · hop` samples (`SignalTransform::circular`), so the seam comes out as
 /// coherent as the rest. Also gives the rebuilt loop's spectra (their phases are what a loop

@@ -18,7 +18,9 @@ mod lbfgs_inversion;
 mod pghi;
 mod spectrogram_loss;
 
-pub use griffin_lim::{griffin_lim, griffin_lim_loop, Acceleration, GlaSettings};
+pub use griffin_lim::{
+    griffin_lim, griffin_lim_loop, signal_with_phase, Acceleration, GlaSettings,
+};
 pub use lbfgs_inversion::{gaussian_noise, invert_lbfgs};
 pub use pghi::{hann_gamma, pghi, rtpghi, TOLERANCE};
 pub use spectrogram_loss::{SpectrogramLoss, Target};

@@ -181,21 +181,9 @@ fn pghi_rebuilds_a_chirp_and_tones_without_iterating() {
             };
             let target = magnitudes(&stft(x, &layout).unwrap());
             let sc = |phase: Vec<Vec<f32>>| {
-                let settings = GlaSettings {
-                    iterations: 0,
-                    acceleration: Acceleration::Momentum(0.0),
-                    init: InitialPhase::Given(phase),
-                };
-                griffin_lim(
-                    &target,
-                    layout,
-                    x.len(),
-                    &settings,
-                    &no_stop,
-                    &mut |_, _| {},
-                )
-                .unwrap()
-                .sc_db[0]
+                signal_with_phase(&target, phase, layout, x.len())
+                    .unwrap()
+                    .sc_db[0]
             };
             let whole = sc(pghi(&target, &layout, TOLERANCE));
             let ahead = sc(rtpghi(&target, &layout, TOLERANCE, true));
@@ -287,20 +275,8 @@ fn the_loss_gradients_equal_finite_differences() {
 fn lbfgs_improves_on_pghi_and_inverts_a_mel_spectrogram_from_noise() {
     let x = test_signal();
     let magnitude = magnitudes(&stft(&x, &LAYOUT).unwrap());
-    let settings = GlaSettings {
-        iterations: 0,
-        acceleration: Acceleration::Momentum(0.0),
-        init: InitialPhase::Given(pghi(&magnitude, &LAYOUT, TOLERANCE)),
-    };
-    let start = griffin_lim(
-        &magnitude,
-        LAYOUT,
-        x.len(),
-        &settings,
-        &no_stop,
-        &mut |_, _| {},
-    )
-    .unwrap();
+    let phase = pghi(&magnitude, &LAYOUT, TOLERANCE);
+    let start = signal_with_phase(&magnitude, phase, LAYOUT, x.len()).unwrap();
     let target = Target::Magnitude {
         magnitude: magnitude.clone(),
         exponent: 1.0,

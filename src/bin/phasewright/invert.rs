@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use phasewright::analysis::phase::{
-    gaussian_noise, griffin_lim, invert_lbfgs, magnitudes, pghi, rtpghi, Acceleration, GlaSettings,
-    InitialPhase, Reconstruction, Target, TOLERANCE,
+    gaussian_noise, griffin_lim, invert_lbfgs, magnitudes, pghi, rtpghi, signal_with_phase,
+    Acceleration, GlaSettings, InitialPhase, Reconstruction, Target, TOLERANCE,
 };
 use phasewright::cli::io::{read_wav, SampleFormat};
 use phasewright::cli::plot::convergence_png;
@@ -233,20 +233,8 @@ impl Inversion {
                         mel.iter().map(|m| bank.spread(m, bins)).collect()
                     }
                 };
-                let settings = GlaSettings {
-                    iterations: 0,
-                    acceleration: Acceleration::Momentum(0.0),
-                    init: InitialPhase::Given(pghi(&magnitude, &layout, TOLERANCE)),
-                };
-                griffin_lim(
-                    &magnitude,
-                    layout,
-                    len,
-                    &settings,
-                    &|| false,
-                    &mut |_, _| {},
-                )?
-                .signal
+                let phase = pghi(&magnitude, &layout, TOLERANCE);
+                signal_with_phase(&magnitude, phase, layout, len)?.signal
             }
             _ => return Err("L-BFGS starts from --init random or pghi".into()),
         };

@@ -27,6 +27,12 @@ fn chain(c: &mut Criterion) {
     ];
     // Phase reset with the phase stage rebuilding every frame's phase (RTPGHI).
     let rebuild = [(ParamId::SpecPhase, 1.0), (ParamId::PhaseMode, 1.0)];
+    // The same with RTPGHI looking a frame ahead (a layout setting).
+    let rebuild_ahead = [
+        (ParamId::SpecPhase, 1.0),
+        (ParamId::PhaseMode, 1.0),
+        (ParamId::PhaseLookahead, 1.0),
+    ];
     // Capture mode with the capture playing: a frozen second looping in PCA order.
     let capture = [(ParamId::ReorderOrder, 2.0), (ParamId::ReorderCapture, 1.0)];
     let (off, segment, capture_mode) =
@@ -41,6 +47,12 @@ fn chain(c: &mut Criterion) {
             off,
             &rebuild[..],
         ),
+        (
+            "phase_rebuild_lookahead_window_2048_overlap_4",
+            2048,
+            off,
+            &rebuild_ahead[..],
+        ),
         ("segment_pca_window_2048_overlap_4", 2048, segment, &[][..]),
         (
             "capture_playing_window_2048_overlap_4",
@@ -54,6 +66,7 @@ fn chain(c: &mut Criterion) {
             overlap: 4,
             reorder,
             reorder_seconds: 1.0,
+            phase_lookahead: settings.contains(&(ParamId::PhaseLookahead, 1.0)),
         };
         let config = EngineConfig::new(rate as f32, 2, Executor::Thread).with_layout(layout);
         let mut engine = Engine::new(config, Arc::new(EngineShared::default())).unwrap();

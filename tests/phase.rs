@@ -140,12 +140,18 @@ fn rebuilding_the_phase_in_the_chain_makes_a_phase_reset_consistent() {
         };
         write_wav(&input, &excerpt, SampleFormat::F32).unwrap();
         let meant = magnitudes(&stft(&x, &layout).unwrap());
-        let sc = |phase_mode: &str| {
-            let output = dir.path().join(format!("{name}_{phase_mode}.wav"));
-            let mode = format!("phase_mode={phase_mode}");
-            let args = ["--set", "spec_phase=zero", "--set", &mode];
+        let sc = |phase_mode: &str, lookahead: &str| {
+            let output = dir
+                .path()
+                .join(format!("{name}_{phase_mode}_{lookahead}.wav"));
+            let (mode, ahead) = (
+                format!("phase_mode={phase_mode}"),
+                format!("phase_lookahead={lookahead}"),
+            );
+            let args = ["--set", "spec_phase=zero", "--set", &mode, "--set", &ahead];
             succeeded(phasewright("render", &input, &output, &args));
             let y = read_wav(&output).unwrap().channels.remove(0);
+            assert_eq!(y.len(), x.len(), "the render makes up for the latency");
             // The first and last second hold the STFT's start-up and tail: compare the middle.
             let skip = rate / 512;
             let heard = stft(&y, &layout).unwrap();
@@ -154,12 +160,19 @@ fn rebuilding_the_phase_in_the_chain_makes_a_phase_reset_consistent() {
                 &heard[skip..heard.len() - skip],
             )
         };
-        let (reset, rebuilt) = (sc("keep"), sc("rebuild"));
-        eprintln!("{name}: phase reset SC {reset:.1} dB, with RTPGHI {rebuilt:.1} dB");
-        assert!(
-            rebuilt < reset - 6.0,
-            "{name}: {rebuilt:.1} dB vs {reset:.1} dB"
+        let reset = sc("keep", "off");
+        let (causal, ahead) = (sc("rebuild", "off"), sc("rebuild", "on"));
+        eprintln!(
+            "{name}: phase reset SC {reset:.1} dB, with RTPGHI {causal:.1} dB, looking ahead {ahead:.1} dB"
         );
+        for rebuilt in [causal, ahead] {
+            assert!(
+                rebuilt < reset - 6.0,
+                "{name}: {rebuilt:.1} dB vs {reset:.1} dB"
+            );
+        }
+        // Look-ahead fits better, and is heard in time (a hop late, it would fit worse).
+        assert!(ahead < causal - 1.0, "{name}: {ahead:.1} vs {causal:.1} dB");
     }
 }
 
@@ -224,4 +237,83 @@ fn a_frozen_capture_rebuilt_in_the_background_crossfades_in_and_renders_the_same
     let (ours, theirs) = (largest_step(&rebuilt), largest_step(&rtpghi));
     eprintln!("largest step: {ours:.3} with the rebuilt loop, {theirs:.3} with RTPGHI alone");
     assert!(ours <= 1.1 * theirs, "{ours} vs {theirs}");
+}
+
+/// Segment mode in reverse order with phase reset: each segment's frames play reversed two
+/// segments late (the render makes up for it). With Reconstruct, each segment's phases are
+/// rebuilt on the worker within that latency, so the output's STFT comes far closer to the
+/// reversed magnitudes than with RTPGHI alone; and renders repeat bit for bit.
+#[test]
+fn segments_rebuilt_in_the_background_match_their_reordered_magnitudes_better_than_rtpghi() {
+    let dir = tempfile::tempdir().unwrap();
+    let (window, hop) = (2048, 512);
+    let layout = StftLayout {
+        n_fft: window,
+        hop,
+        win: window,
+        center: true,
+    };
+    for name in ["trumpet", "piano"] {
+        let audio = read_wav(&data(&format!("music/{name}.wav"))).unwrap();
+        let rate = audio.sample_rate as usize;
+        let x = audio.channels[0][rate..7 * rate].to_vec();
+        let input = dir.path().join(format!("{name}.wav"));
+        let excerpt = Audio {
+            channels: vec![x.clone()],
+            ..audio
+        };
+        write_wav(&input, &excerpt, SampleFormat::F32).unwrap();
+        // Streaming frame k is centred on input sample (k - 1)·hop: the centred STFT's frame
+        // k - 1. Segment s holds frames sN .. (s+1)N and plays them reversed.
+        let n = (0.5 * rate as f32 / hop as f32).round() as usize;
+        let frames = magnitudes(&stft(&x, &layout).unwrap());
+        let meant: Vec<Vec<f32>> = (0..frames.len())
+            .map(|t| {
+                let k = t + 1;
+                let s = k / n;
+                let source = s * n + (n - 1 - (k - s * n));
+                frames[source.saturating_sub(1).min(frames.len() - 1)].clone()
+            })
+            .collect();
+        let render = |phase_mode: &str| {
+            let output = dir.path().join(format!("{name}_{phase_mode}.wav"));
+            let mode = format!("phase_mode={phase_mode}");
+            let args = [
+                "--set",
+                "reorder_mode=segment",
+                "--set",
+                "reorder_length=0.5",
+                "--set",
+                "reorder_order=reverse",
+                "--set",
+                "spec_phase=zero",
+                "--set",
+                &mode,
+            ];
+            succeeded(phasewright("render", &input, &output, &args));
+            std::fs::read(&output).unwrap()
+        };
+        let sc = |phase_mode: &str| {
+            let bytes = render(phase_mode);
+            let path = dir.path().join(format!("{name}_{phase_mode}.wav"));
+            let y = read_wav(&path).unwrap().channels.remove(0);
+            let heard = stft(&y, &layout).unwrap();
+            // Whole segments only, past the start-up.
+            let (from, to) = (2 * n, (heard.len() / n - 1) * n);
+            (
+                spectral_convergence_db(&meant[from..to], &heard[from..to]),
+                bytes,
+            )
+        };
+        let (reset, _) = sc("keep");
+        let (rtpghi, _) = sc("rebuild");
+        let (rebuilt, first) = sc("reconstruct");
+        eprintln!("{name}: reversed segments, phase reset SC {reset:.1} dB, RTPGHI {rtpghi:.1} dB, rebuilt {rebuilt:.1} dB");
+        assert!(rtpghi < reset - 3.0, "{name}: {rtpghi:.1} vs {reset:.1} dB");
+        assert!(
+            rebuilt < rtpghi - 2.0,
+            "{name}: {rebuilt:.1} vs {rtpghi:.1} dB"
+        );
+        assert!(first == render("reconstruct"), "{name}: two renders differ");
+    }
 }

@@ -204,6 +204,8 @@ fn reordering_never_allocates_in_segment_and_capture_modes_with_every_order() {
             engine.set(ParamId::ReorderNeighbours, (1 + k % 8) as f32);
             engine.set(ParamId::SpecSeed, (k / 50) as f32);
             engine.set(ParamId::SpecPhase, ((k / 35) % 4) as f32);
+            // The phase stage in every mode, so segments are rebuilt in the background too.
+            engine.set(ParamId::PhaseMode, ((k / 45) % 3) as f32);
         });
         let orders = shared
             .reorder
@@ -215,6 +217,21 @@ fn reordering_never_allocates_in_segment_and_capture_modes_with_every_order() {
         let misses = shared.reorder.misses.load(Ordering::Relaxed);
         eprintln!("mode {mode}: {orders} similarity orders, {misses} misses");
         assert!(orders >= 2, "mode {mode}: {orders} orders came back");
+        if mode == 1.0 {
+            // Segments asked for in Reconstruct mode have their phases rebuilt by the worker.
+            let sc = || shared.phase.sc_db.load(Ordering::Relaxed);
+            for _ in 0..5000 {
+                if sc() < -5.0 {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            assert!(
+                sc() < -5.0,
+                "no segment's phases were rebuilt ({} dB)",
+                sc()
+            );
+        }
         assert!(chans.iter().flatten().all(|x| x.is_finite()), "mode {mode}");
         let energy: f32 = chans[0][engine.latency()..].iter().map(|x| x * x).sum();
         assert!(energy > 1.0, "mode {mode}: {energy}");
@@ -224,14 +241,21 @@ fn reordering_never_allocates_in_segment_and_capture_modes_with_every_order() {
 #[test]
 fn a_loop_rebuilt_in_the_background_comes_in_without_allocating_on_the_audio_thread() {
     let (rate, music) = stereo_excerpt("music/trumpet.wav", 3.0);
+    // RTPGHI looking a frame ahead, so the held frame and its loop place are exercised too.
     let layout = Layout::from_values(|id| match id {
         ParamId::ReorderMode => 2.0,
         ParamId::ReorderLength => 0.3,
+        ParamId::PhaseLookahead => 1.0,
         _ => id.spec().default,
     });
     let shared = Arc::new(EngineShared::default());
     let config = EngineConfig::new(rate as f32, 2, Executor::Thread).with_layout(layout);
     let mut engine = Engine::new(config, shared.clone()).unwrap();
+    assert_eq!(
+        engine.latency(),
+        2048 + 512,
+        "the look-ahead's hop is reported"
+    );
     engine.set(ParamId::PhaseMode, 2.0);
     engine.set(ParamId::SpecPhase, 1.0);
     let mut chans = music.clone();

@@ -18,6 +18,8 @@ pub struct Layout {
     pub reorder: ReorderMode,
     /// Segment or capture length in seconds (0 when reordering is off).
     pub reorder_seconds: f32,
+    /// RTPGHI looks a frame ahead (one hop more latency).
+    pub phase_lookahead: bool,
 }
 
 impl Layout {
@@ -33,6 +35,7 @@ impl Layout {
                 ReorderMode::Off => 0.0,
                 _ => value(ParamId::ReorderLength).clamp(lo, hi),
             },
+            phase_lookahead: value(ParamId::PhaseLookahead) >= 0.5,
         }
     }
 
@@ -54,6 +57,7 @@ impl Layout {
                 Some(position(options, v))
             }
             (ParamId::ReorderMode, _) => Some(self.reorder.index() as f32),
+            (ParamId::PhaseLookahead, _) => Some(self.phase_lookahead as u8 as f32),
             (ParamId::ReorderLength, _) if self.reorder != ReorderMode::Off => {
                 Some(self.reorder_seconds)
             }

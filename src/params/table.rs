@@ -161,6 +161,10 @@ param_table! {
         ParamKind::Integer { min: 0, max: 500 },
         32.0,
     ),
+    // Holds each frame a hop so RTPGHI can look one frame ahead: one hop more latency, so it
+    // waits for the host to re-activate the plugin, like the STFT layout.
+    PhaseLookahead: param("phase_lookahead", "Phase Look-ahead", Phase, Toggle, 0.0)
+        .sets_layout(),
     OutMix: param("out_mix", "Dry/Wet", Output, Fraction, 1.0),
     OutGain: param(
         "out_gain",

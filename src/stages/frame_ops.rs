@@ -109,6 +109,44 @@ impl FrameOps {
     }
 }
 
+impl FrameOps {
+    /// What the operations make of a frame's magnitudes (the phase options leave them as they
+    /// are) if it is the stream's frame `frame_index`: how the worker knows the magnitudes a
+    /// frame will play with. `scratch` holds a frame.
+    pub fn map_magnitudes(&mut self, frame_index: u64, magnitude: &mut [f32], scratch: &mut [f32]) {
+        if self.settings.permute_bins {
+            self.draw_order();
+        }
+        let parity = (frame_index % 2) as usize;
+        move_bins(&self.settings, &self.order, parity, magnitude, scratch);
+    }
+}
+
+/// The operations that move or mute bins (permutation `order`, reversal, checkerboard on bins
+/// of `parity`), on complex spectra or on magnitudes alike.
+fn move_bins<T: Copy + Default>(
+    s: &FrameOpsSettings,
+    order: &[usize],
+    parity: usize,
+    bins: &mut [T],
+    scratch: &mut [T],
+) {
+    if s.permute_bins {
+        scratch.copy_from_slice(bins);
+        for (c, from) in bins.iter_mut().zip(order) {
+            *c = scratch[*from];
+        }
+    }
+    if s.reverse_bins {
+        bins.reverse();
+    }
+    if s.checkerboard {
+        for c in bins.iter_mut().skip(parity).step_by(2) {
+            *c = T::default();
+        }
+    }
+}
+
 impl FrameStage for FrameOps {
     /// Takes the parameters of the operations (and the seed). They switch at frame boundaries;
     /// overlap-add blends them.
@@ -164,20 +202,7 @@ impl FrameStage for FrameOps {
                     }
                 }
             }
-            if s.permute_bins {
-                self.scratch.copy_from_slice(spectrum);
-                for (c, from) in spectrum.iter_mut().zip(&self.order) {
-                    *c = self.scratch[*from];
-                }
-            }
-            if s.reverse_bins {
-                spectrum.reverse();
-            }
-            if s.checkerboard {
-                for c in spectrum.iter_mut().skip(parity).step_by(2) {
-                    *c = Complex32::default();
-                }
-            }
+            move_bins(&s, &self.order, parity, spectrum, &mut self.scratch);
         }
         self.frame_index += 1;
     }
@@ -204,5 +229,39 @@ mod tests {
             &a[..],
             "the same seed draws the same permutation"
         );
+    }
+
+    #[test]
+    fn mapped_magnitudes_are_the_magnitudes_the_operations_play() {
+        let bins = 33;
+        let mut ops = FrameOps::new(bins);
+        let mut worker = FrameOps::new(bins);
+        for (i, id) in [
+            ParamId::SpecPermute,
+            ParamId::SpecReverse,
+            ParamId::SpecCheckerboard,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            ops.set(id, 1.0);
+            ops.set(ParamId::SpecPhase, 3.0);
+            ops.set(ParamId::SpecSeed, 5.0 + i as f32);
+            worker.settings = ops.settings;
+            let mut frames = FrameBuffers::new(1, bins);
+            for frame_index in 0..2 {
+                let x: Vec<Complex32> = (0..bins)
+                    .map(|k| Complex32::new(1.0 + k as f32, (k * k) as f32 * 0.1))
+                    .collect();
+                frames.channel(0).copy_from_slice(&x);
+                ops.apply(&mut frames);
+                let mut mapped: Vec<f32> = x.iter().map(|c| c.norm()).collect();
+                worker.map_magnitudes(frame_index, &mut mapped, &mut vec![0.0; bins]);
+                for (c, m) in frames.spectrum(0).iter().zip(&mapped) {
+                    assert!((c.norm() - m).abs() < 1e-3 * (1.0 + m), "{c} vs {m}");
+                }
+            }
+            ops.reset();
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! The spectral stage: the streaming STFT, whose every frame goes through the frame stages in
 //! order (frame memory and order, frame operations, phase), then back to audio. Its latency is
-//! the STFT window plus what the frame memory adds.
+//! the STFT window plus what the frame memory and the phase stage's look-ahead add.
 
 use std::sync::Arc;
 
@@ -52,6 +52,7 @@ impl SpectralStage {
                 ReorderMode::Capture => memory.frames(),
                 _ => 0,
             },
+            lookahead: layout.phase_lookahead,
         };
         Ok(Self {
             stft,
@@ -69,7 +70,7 @@ impl SpectralStage {
     }
 
     /// Runs a chunk (one slice per channel) through the transform in place. The phase stage
-    /// also hears where each frame lies in a frozen capture's loop.
+    /// also hears where each frame lies in a frozen capture's loop or a rebuilt segment.
     pub fn process(&mut self, io: &mut [&mut [f32]]) {
         let Self {
             stft,
@@ -81,7 +82,7 @@ impl SpectralStage {
         stft.process(io, |frame| {
             memory.apply(frame);
             ops.apply(frame);
-            phase.follow(memory.looping());
+            phase.follow(memory.looping(), memory.segment_playing(), &ops.settings);
             phase.apply(frame);
         });
     }
@@ -96,6 +97,8 @@ impl Stage for SpectralStage {
         for stage in self.frame_stages() {
             stage.set(id, value);
         }
+        // Segment phases are rebuilt for the magnitudes the operations will play.
+        self.memory.ops = self.ops.settings;
     }
 
     fn reset(&mut self) {
@@ -106,7 +109,8 @@ impl Stage for SpectralStage {
     }
 
     fn latency(&self) -> usize {
-        self.stft.latency() + self.memory.latency_frames() * self.hop
+        let frames = self.memory.latency_frames() + self.phase.latency_frames();
+        self.stft.latency() + frames * self.hop
     }
 
     fn submit(&mut self, worker: &Worker, _: Clock) {

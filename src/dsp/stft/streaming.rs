@@ -41,6 +41,11 @@ impl FrameBuffers {
     pub fn channel(&mut self, ch: usize) -> &mut [Complex32] {
         &mut self.spectra[ch][..self.bins]
     }
+
+    /// The same bins, to read.
+    pub fn spectrum(&self, ch: usize) -> &[Complex32] {
+        &self.spectra[ch][..self.bins]
+    }
 }
 
 struct Plan {

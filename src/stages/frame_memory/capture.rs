@@ -1,7 +1,7 @@
 //! Capture mode: the memory records until the capture switch freezes it, then loops it in its
 //! order, crossfaded in and out.
 
-use super::{FrameMemory, FrameOrder, LoopFrame, OrderKey};
+use super::{draw_order, FrameMemory, FrameOrder, LoopFrame, OrderKey};
 use crate::dsp::stft::FrameBuffers;
 
 impl FrameMemory {
@@ -28,7 +28,11 @@ impl FrameMemory {
         self.ordered_with = Some(self.settings);
         self.awaiting = None;
         self.loop_serial += 1;
-        if self.draw_order(self.frozen_len, self.captures << 32) {
+        if draw_order(
+            &self.settings,
+            &mut self.order[..self.frozen_len],
+            self.captures << 32,
+        ) {
             return;
         }
         self.requests += 1;
@@ -81,7 +85,8 @@ impl FrameMemory {
             self.position = 0;
             self.passes += 1;
             if self.settings.order == FrameOrder::Random {
-                self.draw_order(self.frozen_len, self.captures << 32 | self.passes);
+                let draw = self.captures << 32 | self.passes;
+                draw_order(&self.settings, &mut self.order[..self.frozen_len], draw);
             }
         }
     }

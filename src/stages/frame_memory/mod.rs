@@ -18,12 +18,12 @@
 mod capture;
 mod order_job;
 mod segment;
+mod status;
 #[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
 
-use rand::{Rng, SeedableRng};
 use realfft::num_complex::Complex32;
 
 use crate::analysis::order::{Embedding, OrderSettings, N_MELS};
@@ -32,9 +32,13 @@ use crate::dsp::stft::FrameBuffers;
 use crate::engine::job_slot::{JobSlot, Request};
 use crate::engine::EngineShared;
 use crate::params::{Choice, ParamId};
+use crate::stages::frame_ops::FrameOpsSettings;
+use crate::stages::phase::{PhaseRebuild, SegmentPhases};
 use crate::stages::FrameStage;
 use crate::worker::{Job, Worker};
+use order_job::draw_order;
 pub use order_job::{OrderKey, OrderWork};
+pub use status::{EmbeddingView, ReorderStatus};
 
 /// Most frames one memory holds: exact t-SNE's time and memory grow with the square of it.
 pub const MAX_FRAMES: usize = 2048;
@@ -42,8 +46,12 @@ pub const MAX_FRAMES: usize = 2048;
 const MEMORY_BUDGET: usize = 8 << 20;
 /// Crossfade of a capture in and out.
 pub const CAPTURE_FADE_MS: f32 = 50.0;
-/// Requests in circulation between the stage and the worker: one out, two orders waiting.
-const POOL: usize = 3;
+/// Requests in circulation between the stage and the worker: one out, two orders waiting, one
+/// playing (its segment's rebuilt phases are read while it plays).
+const POOL: usize = 4;
+/// Segment mode's memory in frames' worth of spectra: three segments, and each request's
+/// magnitudes and phasors (half a spectrum and a spectrum).
+const SEGMENT_COPIES: usize = 3 + 3 * POOL / 2;
 
 crate::choice! {
     /// How the frame memory is used: the `reorder_mode` options.
@@ -111,30 +119,6 @@ pub fn memory_frames(
     asked.min(MAX_FRAMES).min(budget)
 }
 
-/// The frame memory's figures for the editor: written by the audio thread (counts) and the
-/// worker (the last order's embedding).
-#[derive(Default)]
-pub struct ReorderStatus {
-    /// Frames per segment or capture (and their length in seconds: the memory may hold less
-    /// than asked), and orders that were not back in time.
-    pub frames: std::sync::atomic::AtomicU32,
-    pub seconds: atomic_float::AtomicF32,
-    pub misses: std::sync::atomic::AtomicU64,
-    pub capturing: std::sync::atomic::AtomicBool,
-    /// The latest similarity order's embedding (written by the worker).
-    pub embedding: std::sync::Mutex<Option<EmbeddingView>>,
-}
-
-/// A memory's frames as the editor draws them.
-pub struct EmbeddingView {
-    /// Each frame's 1-D coordinate, in time order (for the walk: its step in the walk).
-    pub coords: Vec<f32>,
-    pub order: FrameOrder,
-    pub seconds_per_frame: f32,
-    /// Orders made so far.
-    pub serial: u64,
-}
-
 pub struct FrameMemory {
     mode: ReorderMode,
     pub settings: FrameOrderSettings,
@@ -182,6 +166,15 @@ pub struct FrameMemory {
     loop_serial: u64,
     /// Where in its loop the frame just played lies, if it came from a steady loop.
     played: Option<LoopFrame>,
+    /// Segment mode with the phase stage reconstructing: requests carry the segment's
+    /// magnitudes, and the worker rebuilds its phases with `phase_iterations` of effort for
+    /// frames going through the frame operations `ops` (the spectral stage keeps it current).
+    rebuild_phases: bool,
+    phase_iterations: usize,
+    pub ops: FrameOpsSettings,
+    /// The request of the segment playing, and where in it the frame just played lies.
+    playing_segment: Option<Box<Request<OrderWork>>>,
+    segment_position: Option<usize>,
 }
 
 /// A frame of a frozen capture that loops steadily (fully faded in, an order that repeats
@@ -222,7 +215,7 @@ impl FrameMemory {
         let (frames, slots) = match mode {
             ReorderMode::Off => (0, 0),
             ReorderMode::Segment => {
-                let n = memory_frames(seconds, sample_rate, hop, channels, bins, 3);
+                let n = memory_frames(seconds, sample_rate, hop, channels, bins, SEGMENT_COPIES);
                 (n, 3 * n)
             }
             ReorderMode::Capture => {
@@ -251,7 +244,9 @@ impl FrameMemory {
             next: [None, None],
             outgoing: None,
             jobs: JobSlot::new(owner, pool, || {
-                OrderWork::new(frames, shared.clone(), seconds_per_frame)
+                let segment = (mode == ReorderMode::Segment)
+                    .then(|| SegmentPhases::new(channels, window, hop, frames));
+                OrderWork::new(frames, shared.clone(), seconds_per_frame, segment)
             }),
             misses: 0,
             frozen: false,
@@ -267,12 +262,23 @@ impl FrameMemory {
             miss_counted: false,
             loop_serial: 0,
             played: None,
+            rebuild_phases: false,
+            phase_iterations: 0,
+            ops: FrameOpsSettings::default(),
+            playing_segment: None,
+            segment_position: None,
         }
     }
 
     /// Where the frame just played lies in a steady loop, if it does.
     pub fn looping(&self) -> Option<LoopFrame> {
         self.played
+    }
+
+    /// The rebuilt phases of the segment playing and where the frame just played lies in it.
+    pub fn segment_playing(&self) -> Option<(&SegmentPhases, usize)> {
+        let request = self.playing_segment.as_ref()?;
+        request.work.segment.as_ref().zip(self.segment_position)
     }
 
     /// Frames per segment or capture.
@@ -417,37 +423,28 @@ impl FrameMemory {
         request.work.key = key;
         request.work.frames = frames;
         request.work.settings = self.settings;
+        if let Some(segment) = &mut request.work.segment {
+            segment.wanted = self.rebuild_phases && !key.capture;
+            if segment.wanted {
+                segment.start(frames);
+                segment.iterations = self.phase_iterations;
+                segment.ops = self.ops;
+                // Segment s plays two segments after it was recorded.
+                segment.first_frame = (key.index + 2) * self.frames as u64;
+                for i in 0..frames {
+                    let slot = (start + i) % self.slots;
+                    for ch in 0..self.channels {
+                        segment.record(ch, i, &self.spectra[self.slot_range(slot, ch)]);
+                    }
+                }
+            }
+        }
         if let Some(replaced) = self.outgoing.replace(request) {
             // Not reached: requests leave at every chunk start.
             debug_assert!(false, "order request not collected");
             self.jobs.recycle(replaced);
         }
         true
-    }
-
-    /// Fills `order[..len]` with a reverse or seeded random order; false for similarity orders.
-    fn draw_order(&mut self, len: usize, draw: u64) -> bool {
-        let order = &mut self.order[..len];
-        match self.settings.order {
-            FrameOrder::Reverse => {
-                for (i, o) in order.iter_mut().enumerate() {
-                    *o = len - 1 - i;
-                }
-                true
-            }
-            FrameOrder::Random => {
-                let key = self.settings.similarity.seed << 40 ^ draw.wrapping_mul(0x9e37_79b9);
-                let mut rng = rand::rngs::StdRng::seed_from_u64(key);
-                for (i, o) in order.iter_mut().enumerate() {
-                    *o = i;
-                }
-                for i in (1..len).rev() {
-                    order.swap(i, rng.random_range(0..=i));
-                }
-                true
-            }
-            _ => false,
-        }
     }
 }
 
@@ -467,6 +464,10 @@ impl FrameStage for FrameMemory {
             ParamId::ReorderNeighbours => similarity.neighbours = index,
             ParamId::SpecSeed => similarity.seed = index as u64,
             ParamId::ReorderCapture => self.capture = value >= 0.5,
+            ParamId::PhaseMode => {
+                self.rebuild_phases = PhaseRebuild::from_index(index) == PhaseRebuild::Reconstruct
+            }
+            ParamId::PhaseIterations => self.phase_iterations = index,
             _ => {}
         }
     }
@@ -481,11 +482,15 @@ impl FrameStage for FrameMemory {
         self.ordered_with = None;
         self.awaiting = None;
         self.played = None;
+        self.segment_position = None;
         self.jobs.supersede();
-        for i in 0..2 {
-            if let Some(next) = self.next[i].take() {
-                self.jobs.recycle(next);
-            }
+        let held = [
+            self.next[0].take(),
+            self.next[1].take(),
+            self.playing_segment.take(),
+        ];
+        for request in held.into_iter().flatten() {
+            self.jobs.recycle(request);
         }
     }
 

@@ -3,10 +3,13 @@
 
 use std::sync::Arc;
 
-use super::{EmbeddingView, FrameOrderSettings};
+use rand::{Rng, SeedableRng};
+
+use super::{EmbeddingView, FrameOrder, FrameOrderSettings};
 use crate::analysis::order::{order_mel_rows, N_MELS};
 use crate::engine::job_slot::Work;
 use crate::engine::EngineShared;
+use crate::stages::phase::SegmentPhases;
 use crate::worker::{Cancel, Lane};
 
 /// Which memory an order is for: a segment, or a capture's request.
@@ -28,13 +31,20 @@ pub struct OrderWork {
     pub order: Vec<usize>,
     /// Each frame's 1-D coordinate (for the walk: its position in the walk).
     pub embedding: Vec<f64>,
+    /// Segment mode: the segment's magnitudes, whose phases are rebuilt once it is ordered.
+    pub segment: Option<SegmentPhases>,
     shared: Arc<EngineShared>,
     seconds_per_frame: f32,
 }
 
 impl OrderWork {
     /// A request with room for `frames` frames' mel rows (allocates: not for the audio thread).
-    pub fn new(frames: usize, shared: Arc<EngineShared>, seconds_per_frame: f32) -> Self {
+    pub fn new(
+        frames: usize,
+        shared: Arc<EngineShared>,
+        seconds_per_frame: f32,
+        segment: Option<SegmentPhases>,
+    ) -> Self {
         Self {
             key: OrderKey {
                 capture: false,
@@ -45,6 +55,7 @@ impl OrderWork {
             settings: FrameOrderSettings::default(),
             order: Vec::new(),
             embedding: Vec::new(),
+            segment,
             shared,
             seconds_per_frame,
         }
@@ -54,11 +65,27 @@ impl OrderWork {
 impl Work for OrderWork {
     const LANE: Lane = Lane::Short;
 
-    /// Mel-dB features with the chosen weighting, then the order; the previous answer is freed
-    /// here, on the worker.
-    fn run(&mut self, _: &Cancel) {
-        (self.order, self.embedding) =
-            order_mel_rows(&self.mel, self.frames, &self.settings.similarity);
+    /// Mel-dB features with the chosen weighting, then the order (a reverse or random order
+    /// is drawn as the audio thread would draw it), then the segment's phases if asked; the
+    /// previous answer is freed here, on the worker.
+    fn run(&mut self, cancel: &Cancel) {
+        let mut order: Vec<usize> = (0..self.frames).collect();
+        if draw_order(&self.settings, &mut order, self.key.index) {
+            self.order = order;
+        } else {
+            (self.order, self.embedding) =
+                order_mel_rows(&self.mel, self.frames, &self.settings.similarity);
+            self.publish();
+        }
+        if let Some(segment) = &mut self.segment {
+            segment.rebuild(&self.order, cancel, &self.shared.phase);
+        }
+    }
+}
+
+impl OrderWork {
+    /// Shows the embedding behind the order in the editor.
+    fn publish(&self) {
         if let Ok(mut view) = self.shared.reorder.embedding.lock() {
             let serial = view.as_ref().map_or(0, |v| v.serial) + 1;
             *view = Some(EmbeddingView {
@@ -68,5 +95,31 @@ impl Work for OrderWork {
                 serial,
             });
         }
+    }
+}
+
+/// Fills `order` with a reverse or a random order (seeded by the settings and `draw`); false
+/// for similarity orders, which the worker computes.
+pub(super) fn draw_order(settings: &FrameOrderSettings, order: &mut [usize], draw: u64) -> bool {
+    let len = order.len();
+    match settings.order {
+        FrameOrder::Reverse => {
+            for (i, o) in order.iter_mut().enumerate() {
+                *o = len - 1 - i;
+            }
+            true
+        }
+        FrameOrder::Random => {
+            let key = settings.similarity.seed << 40 ^ draw.wrapping_mul(0x9e37_79b9);
+            let mut rng = rand::rngs::StdRng::seed_from_u64(key);
+            for (i, o) in order.iter_mut().enumerate() {
+                *o = i;
+            }
+            for i in (1..len).rev() {
+                order.swap(i, rng.random_range(0..=i));
+            }
+            true
+        }
+        _ => false,
     }
 }

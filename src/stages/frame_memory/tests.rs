@@ -187,7 +187,11 @@ fn a_reset_empties_the_memory_and_orders_still_out_are_not_used() {
     // Segment 2's order is out, segment 1's waits, when the host resets.
     let request = stage.take_request().expect("segment 2 asks for its order");
     stage.reset();
-    assert_eq!(stage.jobs.home(), 2, "segment 1's order is handed back");
+    assert_eq!(
+        stage.jobs.home(),
+        POOL - 1,
+        "segment 1's order is handed back"
+    );
     answer(&mut stage, request);
     assert!(
         stage.next.iter().all(Option::is_none) && stage.jobs.all_home(),
@@ -209,9 +213,12 @@ fn orders_and_their_parameter_values_correspond() {
 
 #[test]
 fn the_memory_fits_the_budget() {
-    // 8 s of 16384-point frames every 1024 samples, stereo, three segments.
-    let frames = memory_frames(8.0, 48000.0, 1024, 2, 8193, 3);
-    assert!(frames * 3 * 2 * 8193 <= MEMORY_BUDGET, "{frames}");
+    // 8 s of 16384-point frames every 1024 samples, stereo, three segments and the requests.
+    let frames = memory_frames(8.0, 48000.0, 1024, 2, 8193, SEGMENT_COPIES);
+    assert!(
+        frames * SEGMENT_COPIES * 2 * 8193 <= MEMORY_BUDGET,
+        "{frames}"
+    );
     assert_eq!(memory_frames(1.0, 48000.0, 512, 2, 1025, 3), 94);
     assert_eq!(memory_frames(100.0, 48000.0, 16, 1, 129, 1), MAX_FRAMES);
 }

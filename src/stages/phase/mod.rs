@@ -2,10 +2,14 @@
 //! - **Keep**: the phases as reordering and frame operations left them.
 //! - **Rebuild**: every frame's phase integrated from its magnitude and the frame before by
 //!   causal RTPGHI (`rtpghi.rs`), so what phase reset, bin operations and reordering did to the
-//!   phases is replaced by phases that fit the magnitudes. No latency is added.
+//!   phases is replaced by phases that fit the magnitudes. With `phase_lookahead` (a layout
+//!   setting) every frame is held back one hop so its time derivative can be centred: one hop
+//!   more latency, in every mode, so switching modes keeps the timing.
 //! - **Reconstruct**: Rebuild, and for a frozen capture's loop the worker rebuilds the loop's
 //!   phases by PGHI and fast GLA, taking the loop as circular so the seam is coherent too
-//!   (`loop_rebuild.rs`, `rebuild_job.rs`); the result crossfades in when it is ready.
+//!   (`loop_rebuild.rs`, `rebuild_job.rs`); the result crossfades in when it is ready. In
+//!   Segment mode each segment's phases are rebuilt the same way within the segment of latency
+//!   the mode has (`segment_rebuild.rs`), and fade in over RTPGHI.
 //!   `phase_iterations` sets the effort. Offline the job runs inline, so renders repeat.
 //!
 //! Switching modes crossfades over 50 ms.
@@ -13,6 +17,7 @@
 mod loop_rebuild;
 mod rebuild_job;
 mod rtpghi;
+mod segment_rebuild;
 
 use std::sync::Arc;
 
@@ -23,11 +28,14 @@ use crate::engine::job_slot::JobSlot;
 use crate::engine::EngineShared;
 use crate::params::{Choice, ParamId};
 use crate::stages::frame_memory::LoopFrame;
+use crate::stages::frame_ops::FrameOpsSettings;
 use crate::stages::FrameStage;
 use crate::worker::{Job, Worker};
 use loop_rebuild::LoopRebuild;
 pub use rebuild_job::RebuildWork;
 use rtpghi::RtPghi;
+use segment_rebuild::Arrival;
+pub use segment_rebuild::SegmentPhases;
 
 crate::choice! {
     /// What the phase stage does: the `phase_mode` options.
@@ -61,16 +69,21 @@ pub struct PhaseLayout {
     pub sample_rate: f32,
     /// Frames a capture holds (0 without Capture mode: nothing is allocated for loops).
     pub loop_frames: usize,
+    /// Hold every frame back a hop for RTPGHI's look-ahead.
+    pub lookahead: bool,
 }
 
 pub struct PhaseStage {
     mode: PhaseRebuild,
     rtpghi: RtPghi,
     loops: LoopRebuild,
-    /// Where the frame arriving next lies in a loop (told by the spectral stage).
-    looping: Option<LoopFrame>,
-    /// Share of RTPGHI's phases in the output.
+    /// What the spectral stage told of the frame arriving next.
+    arriving: Arrival,
+    /// With look-ahead: the frame that arrived last (played at the next one).
+    held: Option<(FrameBuffers, Arrival)>,
+    /// Share of RTPGHI's phases in the output, and of a segment's rebuilt phases.
     gain: f32,
+    segment_gain: f32,
     fade_step: f32,
 }
 
@@ -83,8 +96,10 @@ impl PhaseStage {
             hop,
             sample_rate,
             loop_frames,
+            lookahead,
         } = layout;
         let fade_frames = (FADE_MS / 1000.0 * sample_rate / hop as f32).max(1.0);
+        let bins = window / 2 + 1;
         let pool = if loop_frames > 0 {
             loop_rebuild::POOL
         } else {
@@ -97,15 +112,35 @@ impl PhaseStage {
             mode: PhaseRebuild::Keep,
             rtpghi: RtPghi::new(channels, window, hop),
             loops: LoopRebuild::new(jobs, loop_frames, 1.0 / fade_frames),
-            looping: None,
+            arriving: Arrival::new(channels, bins),
+            held: lookahead.then(|| {
+                (
+                    FrameBuffers::new(channels, bins),
+                    Arrival::new(channels, bins),
+                )
+            }),
             gain: 0.0,
+            segment_gain: 0.0,
             fade_step: 1.0 / fade_frames,
         }
     }
 
-    /// Tells where the next frame lies in a frozen capture's loop, if it does.
-    pub fn follow(&mut self, looping: Option<LoopFrame>) {
-        self.looping = looping;
+    /// Hops of delay: one with look-ahead.
+    pub fn latency_frames(&self) -> usize {
+        self.held.is_some() as usize
+    }
+
+    /// Tells where the next frame lies in a frozen capture's loop, or in a segment whose
+    /// phases were rebuilt (for frames through the frame operations `ops`), if it does.
+    pub fn follow(
+        &mut self,
+        looping: Option<LoopFrame>,
+        segment: Option<(&SegmentPhases, usize)>,
+        ops: &FrameOpsSettings,
+    ) {
+        self.arriving.looping = looping;
+        let segment = segment.filter(|_| self.mode == PhaseRebuild::Reconstruct);
+        self.arriving.take_segment(segment, ops);
     }
 
     pub fn submit(&mut self, worker: &Worker) {
@@ -139,11 +174,24 @@ impl FrameStage for PhaseStage {
 
     fn reset(&mut self) {
         self.gain = 0.0;
+        self.segment_gain = 0.0;
+        if let Some((frame, arrival)) = &mut self.held {
+            for ch in 0..frame.channels() {
+                frame.channel(ch).fill(Default::default());
+            }
+            (arrival.looping, arrival.rebuilt) = (None, false);
+        }
         self.rtpghi.reset();
         self.loops.reset();
     }
 
     fn apply(&mut self, frame: &mut FrameBuffers) {
+        // With look-ahead the frame that arrived goes into the hold, and the one held before
+        // is the one rebuilt and played.
+        if let Some((held, arrival)) = &mut self.held {
+            std::mem::swap(frame, held);
+            std::mem::swap(&mut self.arriving, arrival);
+        }
         let target = (self.mode != PhaseRebuild::Keep) as u8 as f32;
         self.gain = if target > self.gain {
             (self.gain + self.fade_step).min(target)
@@ -155,12 +203,19 @@ impl FrameStage for PhaseStage {
             self.rtpghi.reset();
         } else {
             for ch in 0..frame.channels().min(self.rtpghi.channels()) {
-                self.rtpghi.rebuild(ch, frame.channel(ch), self.gain);
+                let ahead = self.held.as_ref().map(|(held, _)| held.spectrum(ch));
+                self.rtpghi.rebuild(ch, frame.channel(ch), ahead, self.gain);
             }
         }
-        let looping = self
-            .looping
-            .filter(|_| self.mode == PhaseRebuild::Reconstruct);
+        // A rebuilt segment fades in over RTPGHI (and gives way at once when it ends).
+        self.segment_gain = match self.arriving.rebuilt {
+            true => (self.segment_gain + self.fade_step).min(1.0),
+            false => 0.0,
+        };
+        if self.segment_gain > 0.0 {
+            self.arriving.play_segment(frame, self.segment_gain);
+        }
+        let looping = (self.arriving.looping).filter(|_| self.mode == PhaseRebuild::Reconstruct);
         self.loops.apply(looping, frame);
     }
 }

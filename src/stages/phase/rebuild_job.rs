@@ -1,14 +1,15 @@
-//! The phase stage's background job: rebuild a loop's phases from the magnitudes it plays, by
-//! PGHI and then fast GLA on the loop taken as circular (`griffin_lim_loop`), so the seam is
-//! as coherent as the rest.
+//! The phase stage's background work: rebuild phases from the magnitudes that play, by PGHI
+//! and then fast GLA. A capture's loop is taken as circular (`griffin_lim_loop`), so the seam
+//! is as coherent as the rest; a segment stands alone (`segment_rebuild.rs`).
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
+use super::PhaseStatus;
 use crate::analysis::phase::{
-    griffin_lim_loop, pghi, Acceleration, GlaSettings, InitialPhase, TOLERANCE,
+    griffin_lim, griffin_lim_loop, pghi, Acceleration, GlaSettings, InitialPhase, TOLERANCE,
 };
-use crate::dsp::stft::StftLayout;
+use crate::dsp::stft::{stft, StftLayout};
 use crate::engine::job_slot::Work;
 use crate::engine::EngineShared;
 use crate::worker::{Cancel, Lane};
@@ -75,46 +76,91 @@ impl Work for RebuildWork {
     fn run(&mut self, cancel: &Cancel) {
         self.done = false;
         let status = &self.shared.phase;
-        let total = (self.channels * self.iterations).max(1) as f32;
-        let mut convergence = 0.0;
-        status.progress.store(0.0, Relaxed);
-        for ch in 0..self.channels {
-            let rows: Vec<Vec<f32>> = (0..self.frames)
-                .map(|t| self.magnitude[self.range(ch, t)].to_vec())
-                .collect();
-            let settings = GlaSettings {
+        let (frames, bins) = (self.frames, self.bins);
+        let rebuilt = rebuild_channels(
+            Rebuild {
+                magnitude: &self.magnitude[..self.channels * frames * bins],
+                phase: &mut self.phase[..self.channels * frames * bins],
+                frames,
+                bins,
+                layout: self.layout,
                 iterations: self.iterations,
-                acceleration: Acceleration::Momentum(0.99),
-                init: InitialPhase::Given(pghi(&rows, &self.layout, TOLERANCE)),
-            };
-            let done_before = (ch * self.iterations) as f32;
-            let Ok((rebuilt, spectra)) = griffin_lim_loop(
-                &rows,
-                self.layout,
-                &settings,
-                &|| cancel.is_cancelled(),
-                &mut |i, _| {
-                    status
-                        .progress
-                        .store((done_before + i as f32) / total, Relaxed)
-                },
-            ) else {
-                return;
-            };
-            if cancel.is_cancelled() {
-                return;
-            }
-            for (t, spectrum) in spectra.iter().enumerate() {
-                let range = self.range(ch, t);
-                for (p, c) in self.phase[range].iter_mut().zip(spectrum) {
-                    *p = c.arg();
-                }
-            }
-            convergence += rebuilt.sc_db.last().copied().unwrap_or(0.0);
+                circular: true,
+            },
+            cancel,
+            status,
+        );
+        if let Some(sc_db) = rebuilt {
+            self.sc_db = sc_db;
+            self.done = true;
         }
-        self.sc_db = convergence / self.channels.max(1) as f64;
-        self.done = true;
-        status.progress.store(1.0, Relaxed);
-        status.sc_db.store(self.sc_db as f32, Relaxed);
     }
+}
+
+/// Magnitudes (channel, frame, bin) to rebuild phases for, and where the phases go.
+pub(super) struct Rebuild<'a> {
+    pub magnitude: &'a [f32],
+    pub phase: &'a mut [f32],
+    pub frames: usize,
+    pub bins: usize,
+    pub layout: StftLayout,
+    pub iterations: usize,
+    /// The frames loop (a capture) or stand alone (a segment).
+    pub circular: bool,
+}
+
+/// PGHI, then `iterations` of fast GLA, channel by channel, reporting progress and the mean
+/// spectral convergence in `status`. None if cancelled.
+pub(super) fn rebuild_channels(job: Rebuild, cancel: &Cancel, status: &PhaseStatus) -> Option<f64> {
+    let Rebuild {
+        magnitude,
+        phase,
+        frames,
+        bins,
+        layout,
+        iterations,
+        circular,
+    } = job;
+    let channels = magnitude.len() / (frames * bins).max(1);
+    let total = (channels * iterations).max(1) as f32;
+    let mut convergence = 0.0;
+    status.progress.store(0.0, Relaxed);
+    for ch in 0..channels {
+        let channel = ch * frames * bins..(ch + 1) * frames * bins;
+        let rows: Vec<Vec<f32>> = magnitude[channel.clone()]
+            .chunks(bins)
+            .map(<[f32]>::to_vec)
+            .collect();
+        let settings = GlaSettings {
+            iterations,
+            acceleration: Acceleration::Momentum(0.99),
+            init: InitialPhase::Given(pghi(&rows, &layout, TOLERANCE)),
+        };
+        let done_before = (ch * iterations) as f32;
+        let stop = || cancel.is_cancelled();
+        let mut progress =
+            |i: usize, _| (status.progress).store((done_before + i as f32) / total, Relaxed);
+        let (sc_db, spectra) = if circular {
+            let (rebuilt, spectra) =
+                griffin_lim_loop(&rows, layout, &settings, &stop, &mut progress).ok()?;
+            (rebuilt.sc_db, spectra)
+        } else {
+            let len = (frames - 1) * layout.hop + layout.n_fft;
+            let rebuilt = griffin_lim(&rows, layout, len, &settings, &stop, &mut progress).ok()?;
+            (rebuilt.sc_db, stft(&rebuilt.signal, &layout).ok()?)
+        };
+        if cancel.is_cancelled() {
+            return None;
+        }
+        for (row, spectrum) in phase[channel].chunks_mut(bins).zip(&spectra) {
+            for (p, c) in row.iter_mut().zip(spectrum) {
+                *p = c.arg();
+            }
+        }
+        convergence += sc_db.last().copied().unwrap_or(0.0);
+    }
+    let sc_db = convergence / channels.max(1) as f64;
+    status.progress.store(1.0, Relaxed);
+    status.sc_db.store(sc_db as f32, Relaxed);
+    Some(sc_db)
 }

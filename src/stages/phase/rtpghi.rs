@@ -1,6 +1,8 @@
-//! Real-time phase-gradient heap integration (Průša and Holighaus 2017), causal: each
-//! frame's phase is integrated from its magnitude and the frame before (`analysis::phase`'s
-//! method run frame by frame in place). No look-ahead, so no latency is added.
+//! Real-time phase-gradient heap integration (Průša and Holighaus 2017): each frame's phase
+//! is integrated from its magnitude and the frame before (`analysis::phase`'s method run frame
+//! by frame in place). Causal, the time derivative of the log magnitude is a backward
+//! difference; with one frame of look-ahead (one hop more latency, which the caller holds the
+//! frame back for) it is the centred difference, as the paper's real-time variant has it.
 //!
 //! Each channel has its own state; nothing is allocated after construction (the heap is made
 //! with room for twice the bins, the most it ever holds).
@@ -16,14 +18,15 @@ const TOLERANCE: f32 = 1e-5;
 
 /// One channel's memory of the frames before.
 struct ChannelState {
-    /// Log magnitudes of the last two frames and this one (oldest first).
+    /// Log magnitudes, oldest first: causal, the last two frames and this one; with
+    /// look-ahead, the last frame, this one and the next.
     log: [Vec<f32>; 3],
     /// The last frame's magnitudes, phases (time origin at the frame centre) and phase turns
     /// per hop.
     magnitude: Vec<f32>,
     phase: Vec<f32>,
     turn: Vec<f32>,
-    /// Frames seen since the state was cleared (0, 1 or 2 and more).
+    /// Frames rebuilt since the state was cleared (0, 1 or 2 and more).
     frames: u8,
 }
 
@@ -78,21 +81,33 @@ impl RtPghi {
         self.channels.len()
     }
 
-    /// Rebuilds the phase of one channel's `spectrum` in place, `share` of the way.
-    pub fn rebuild(&mut self, ch: usize, spectrum: &mut [Complex32], share: f32) {
+    /// Rebuilds the phase of one channel's `spectrum` in place, `share` of the way; `ahead`
+    /// is the frame after it (look-ahead), or None (causal).
+    pub fn rebuild(
+        &mut self,
+        ch: usize,
+        spectrum: &mut [Complex32],
+        ahead: Option<&[Complex32]>,
+        share: f32,
+    ) {
         let bins = self.bins;
         let state = &mut self.channels[ch];
         state.log.rotate_left(1);
-        let mut peak = 0.0f32;
-        for (l, c) in state.log[2].iter_mut().zip(spectrum.iter()) {
-            let magnitude = c.norm();
-            peak = peak.max(magnitude);
-            *l = magnitude.max(f32::MIN_POSITIVE).ln();
-        }
+        let peak = match ahead {
+            None => log_magnitudes(spectrum, &mut state.log[2]),
+            Some(next) => {
+                log_magnitudes(next, &mut state.log[2]);
+                if state.frames == 0 {
+                    log_magnitudes(spectrum, &mut state.log[1]);
+                }
+                spectrum.iter().map(|c| c.norm()).fold(0.0, f32::max)
+            }
+        };
         let floor = peak * TOLERANCE;
-        let [older, old, now] = &state.log;
+        let [older, old, newest] = &state.log;
+        let now = if ahead.is_some() { old } else { newest };
         // Phase turn per hop from the slope across frequency; phase turn per bin from the
-        // slope across time (second-order backward difference, no look-ahead).
+        // slope across time.
         for m in 0..bins {
             let slope = match m {
                 0 => now[1] - now[0],
@@ -101,10 +116,13 @@ impl RtPghi {
             };
             self.turn_now[m] = self.bin_turn * m as f32 + self.freq_scale * slope;
         }
-        let time_slope = |m: usize| match state.frames {
-            0 => 0.0,
-            1 => now[m] - old[m],
-            _ => (3.0 * now[m] - 4.0 * old[m] + older[m]) / 2.0,
+        let time_slope = |m: usize| match (ahead.is_some(), state.frames) {
+            (false, 0) => 0.0,
+            (false, 1) => newest[m] - old[m],
+            // Second-order backward difference.
+            (false, _) => (3.0 * newest[m] - 4.0 * old[m] + older[m]) / 2.0,
+            (true, 0) => newest[m] - old[m],
+            (true, _) => (newest[m] - older[m]) / 2.0,
         };
         let step = |m: usize| -self.time_scale * time_slope(m);
         for (d, c) in self.done.iter_mut().zip(spectrum.iter()) {
@@ -165,4 +183,15 @@ impl RtPghi {
         state.turn.copy_from_slice(&self.turn_now);
         state.frames = state.frames.saturating_add(1).min(2);
     }
+}
+
+/// The log magnitudes of `spectrum` into `out`; gives the largest magnitude.
+fn log_magnitudes(spectrum: &[Complex32], out: &mut [f32]) -> f32 {
+    let mut peak = 0.0f32;
+    for (l, c) in out.iter_mut().zip(spectrum) {
+        let magnitude = c.norm();
+        peak = peak.max(magnitude);
+        *l = magnitude.max(f32::MIN_POSITIVE).ln();
+    }
+    peak
 }

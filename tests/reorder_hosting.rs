@@ -244,3 +244,46 @@ fn a_saved_project_reopens_in_its_reorder_mode_with_its_latency_and_sound() {
     let again = b.process(&input, None, 512, &[]);
     assert_eq!(again, first);
 }
+
+/// A frozen capture with phase reset, its loop's phases rebuilt in the background
+/// (Reconstruct) and RTPGHI looking a frame ahead, hosted offline: the look-ahead's hop is
+/// reported, the rebuilt loop comes in once the loop has played through, crossfaded (no step
+/// larger than RTPGHI's own output has), and renders repeat bit for bit at any block size.
+#[test]
+fn a_capture_rebuilt_in_the_background_crossfades_in_and_renders_the_same_at_any_block_size() {
+    let input = trumpet(6.0);
+    let on = 2 * RATE as usize;
+    let reverse = FrameOrder::NAMES.iter().position(|o| *o == "Reverse");
+    let run = |phase_mode: f32, block: usize| {
+        let mut p = configured(2.0, 1.0, true, block);
+        let ahead = [change(&mut p, 0, ParamId::PhaseLookahead, 1.0)];
+        p.process(&[vec![0.0; 64], vec![0.0; 64]], None, 64, &ahead);
+        assert!(p.take_restart_request(), "look-ahead asks for a restart");
+        p.activate(RATE as f64, block as u32);
+        assert_eq!(p.latency() as usize, WINDOW + HOP);
+        let settings = [
+            (0, ParamId::SpecPhase, 1.0),
+            (0, ParamId::PhaseMode, phase_mode),
+            (on, ParamId::ReorderCapture, 1.0),
+        ];
+        render(&mut p, &input, block, reverse.unwrap(), &settings)
+    };
+    let rebuilt = run(2.0, 512);
+    assert!(rebuilt == run(2.0, 333), "two offline renders differ");
+    let rtpghi = run(1.0, 512);
+    // RTPGHI alone until the loop (1 s) has played through after its 50-ms fade-in.
+    let differs = (rebuilt[0].iter().zip(&rtpghi[0])).position(|(a, b)| (a - b).abs() > 1e-6);
+    let latency = WINDOW + HOP;
+    let at = (differs.expect("the rebuilt loop never came in") - latency - on) as f32;
+    let at = at / RATE as f32;
+    assert!((0.9..1.3).contains(&at), "the rebuilt loop came in {at:.3} s after the freeze");
+    let largest_step = |y: &[f32]| {
+        y[on..on + 3 * RATE as usize]
+            .windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(0.0, f32::max)
+    };
+    let (ours, theirs) = (largest_step(&rebuilt[0]), largest_step(&rtpghi[0]));
+    eprintln!("largest step: {ours:.3} with the rebuilt loop, {theirs:.3} with RTPGHI alone");
+    assert!(ours <= 1.1 * theirs, "{ours} vs {theirs}");
+}

@@ -276,7 +276,10 @@ fn a_capture_rebuilt_in_the_background_crossfades_in_and_renders_the_same_at_any
     let latency = WINDOW + HOP;
     let at = (differs.expect("the rebuilt loop never came in") - latency - on) as f32;
     let at = at / RATE as f32;
-    assert!((0.9..1.3).contains(&at), "the rebuilt loop came in {at:.3} s after the freeze");
+    assert!(
+        (0.9..1.3).contains(&at),
+        "the rebuilt loop came in {at:.3} s after the freeze"
+    );
     let largest_step = |y: &[f32]| {
         y[on..on + 3 * RATE as usize]
             .windows(2)

@@ -6,3 +6,4 @@ pub mod fir;
 pub mod mel;
 pub mod smoother;
 pub mod stft;
+pub mod wide;

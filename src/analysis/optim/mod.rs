@@ -3,6 +3,7 @@
 //! conditions (Nocedal and Wright, "Numerical Optimization", 2nd ed., algorithms 7.4, 7.5,
 //! 3.5 and 3.6).
 
+mod history;
 mod lbfgs;
 mod line_search;
 
@@ -17,6 +18,7 @@ pub trait Objective {
 /// aᵀb with eight running sums, so the compiler can keep them in vector registers (one sum
 /// would be a chain of dependent additions). Most of an iteration's own cost is here.
 /// Either operand may be f32 (the stored history) or f64, summed in f64.
+#[inline(always)]
 fn dot<A: Copy + Into<f64>, B: Copy + Into<f64>>(a: &[A], b: &[B]) -> f64 {
     let mut sums = [0.0f64; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));

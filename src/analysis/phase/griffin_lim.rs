@@ -13,6 +13,7 @@ use realfft::num_complex::Complex32;
 
 use super::{InitialPhase, Reconstruction};
 use crate::dsp::stft::{SignalTransform, StftLayout};
+use crate::dsp::wide::with_avx;
 
 /// How the next estimate is extrapolated.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -125,7 +126,22 @@ pub fn griffin_lim_loop(
     Ok((rebuilt, spectra))
 }
 
+/// The iterations, compiled for AVX and FMA where the CPU has them (`with_avx`).
 fn iterate(
+    transform: &mut SignalTransform,
+    magnitude: &[Vec<f32>],
+    settings: &GlaSettings,
+    stop: &dyn Fn() -> bool,
+    progress: &mut dyn FnMut(usize, f64),
+) -> Result<Reconstruction, String> {
+    with_avx(
+        #[inline(always)]
+        || iterate_inline(transform, magnitude, settings, stop, progress),
+    )
+}
+
+#[inline(always)]
+fn iterate_inline(
     transform: &mut SignalTransform,
     magnitude: &[Vec<f32>],
     settings: &GlaSettings,
@@ -171,25 +187,31 @@ fn iterate(
         // Frame by frame: the SC of the signal (y is its spectrogram), the extrapolation, P₂
         // of the next estimate, and its synthesis.
         let mut error = 0.0f64;
-        transform.round_trip(&signal, &mut next, |frame, y, c| {
-            let (t, s) = (&mut t[frame], &magnitude[frame]);
-            error += squared_error(y, s);
-            if averaging {
-                for (((c, t), d), y) in c.iter_mut().zip(t.iter_mut()).zip(&mut d[frame]).zip(y) {
-                    let next = *d * (1.0 - gamma) + y * gamma;
-                    let step = next - *t;
-                    *c = next + step * alpha;
-                    *d = next + step * beta;
-                    *t = next;
+        transform.round_trip(
+            &signal,
+            &mut next,
+            #[inline(always)]
+            |frame, y, c| {
+                let (t, s) = (&mut t[frame], &magnitude[frame]);
+                error += squared_error(y, s);
+                if averaging {
+                    for (((c, t), d), y) in c.iter_mut().zip(t.iter_mut()).zip(&mut d[frame]).zip(y)
+                    {
+                        let next = *d * (1.0 - gamma) + y * gamma;
+                        let step = next - *t;
+                        *c = next + step * alpha;
+                        *d = next + step * beta;
+                        *t = next;
+                    }
+                } else {
+                    for ((c, t), y) in c.iter_mut().zip(t.iter_mut()).zip(y) {
+                        *c = y + (y - *t) * alpha;
+                        *t = *y;
+                    }
                 }
-            } else {
-                for ((c, t), y) in c.iter_mut().zip(t.iter_mut()).zip(y) {
-                    *c = y + (y - *t) * alpha;
-                    *t = *y;
-                }
-            }
-            project_magnitude(c, s);
-        });
+                project_magnitude(c, s);
+            },
+        );
         let sc = if total > 0.0 {
             10.0 * (error / total).log10()
         } else if error == 0.0 {
@@ -214,6 +236,7 @@ fn iterate(
 
 /// Σ (|y| − s)² over a frame, in eight running sums: one would be a chain of dependent
 /// additions that keeps the loop from being vectorised.
+#[inline(always)]
 fn squared_error(y: &[Complex32], s: &[f32]) -> f64 {
     let mut lanes = [0.0f32; 8];
     let (ys, ss) = (y.chunks_exact(8), s.chunks_exact(8));
@@ -232,7 +255,9 @@ fn squared_error(y: &[Complex32], s: &[f32]) -> f64 {
 /// P₂: the target magnitude `s` under the phases of `c` (zero phase where c is zero).
 /// In blocks of eight, split into arrays of real and imaginary parts, with the rare zero fixed
 /// after: plain arithmetic on arrays is what the compiler turns into vector instructions.
+#[inline(always)]
 fn project_magnitude(c: &mut [Complex32], s: &[f32]) {
+    #[inline(always)]
     fn block<const N: usize>(c: &mut [Complex32], s: &[f32]) {
         let (mut re, mut im, mut scale) = ([0.0f32; N], [0.0f32; N], [0.0f32; N]);
         for i in 0..N {

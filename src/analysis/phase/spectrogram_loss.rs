@@ -16,6 +16,7 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use crate::analysis::optim::Objective;
 use crate::dsp::mel::MelBank;
 use crate::dsp::stft::StftLayout;
+use crate::dsp::wide::with_avx;
 
 /// What the representation is and what it is compared with (one row per frame).
 pub enum Target {
@@ -159,6 +160,7 @@ impl SpectrogramLoss {
     }
 
     /// Frames, windows and transforms `x` into `spectra` and `magnitude`.
+    #[inline(always)]
     fn analyze(&mut self, x: &[f64]) {
         let (n, hop, offset) = (self.layout.n_fft, self.layout.hop, self.offset());
         let bins = n / 2 + 1;
@@ -180,6 +182,7 @@ impl SpectrogramLoss {
     }
 
     /// The loss of the magnitudes just analysed; leaves ∂L/∂|X| in `magnitude`.
+    #[inline(always)]
     fn loss_and_magnitude_gradient(&mut self) -> f64 {
         let bins = self.layout.n_fft / 2 + 1;
         match &self.target {
@@ -258,6 +261,7 @@ impl SpectrogramLoss {
     }
 
     /// ∂L/∂x from ∂L/∂|X| (in `magnitude`) into `gradient`.
+    #[inline(always)]
     fn backward(&mut self, gradient: &mut [f64]) {
         let (n, hop, offset) = (self.layout.n_fft, self.layout.hop, self.offset());
         let bins = n / 2 + 1;
@@ -298,10 +302,15 @@ impl SpectrogramLoss {
 
 impl Objective for SpectrogramLoss {
     fn evaluate(&mut self, x: &[f64], gradient: &mut [f64]) -> f64 {
-        self.analyze(x);
-        let loss = self.loss_and_magnitude_gradient();
-        self.backward(gradient);
-        loss
+        with_avx(
+            #[inline(always)]
+            || {
+                self.analyze(x);
+                let loss = self.loss_and_magnitude_gradient();
+                self.backward(gradient);
+                loss
+            },
+        )
     }
 }
 

@@ -37,6 +37,7 @@ impl<T: FftNum> FrameAnalysis<T> {
 
     /// The spectrum (`size / 2 + 1` bins) of the frame `first` followed by `second` (together
     /// `size` samples; a ring buffer passes its two halves, oldest first).
+    #[inline(always)]
     pub fn analyze(&mut self, first: &[T], second: &[T], spectrum: &mut [Complex<T>]) {
         debug_assert_eq!(first.len() + second.len(), self.size());
         for ((t, x), w) in self
@@ -73,6 +74,7 @@ impl<T: FftNum> FrameSynthesis<T> {
 
     /// The frame of `spectrum`, which is used as scratch. DC and Nyquist are made real first,
     /// whatever a frame operation did to them (the inverse real FFT needs them real).
+    #[inline(always)]
     pub fn synthesize(&mut self, spectrum: &mut [Complex<T>]) -> &[T] {
         let last = spectrum.len() - 1;
         spectrum[0].im = T::zero();

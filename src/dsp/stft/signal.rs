@@ -183,6 +183,7 @@ impl SignalTransform {
 
     /// Frame t's spectrum into `self.spectrum`. A frame inside the signal is read where it
     /// lies; one reaching past an end is copied and zero-padded.
+    #[inline(always)]
     fn analyze_frame(&mut self, signal: &[f32], t: usize) {
         let (n, offset) = (self.layout.n_fft, self.offset());
         // Frame t covers signal[start - offset .. start - offset + n].
@@ -232,6 +233,7 @@ impl SignalTransform {
     /// and those are overlap-added into `out`. An iterative method (Griffin-Lim) then keeps
     /// nothing the size of a spectrogram but what it must remember, and every frame is
     /// worked on while it is in cache.
+    #[inline(always)]
     pub fn round_trip(
         &mut self,
         signal: &[f32],
@@ -249,6 +251,7 @@ impl SignalTransform {
 
     /// Adds the windowed inverse transform of `self.next` as frame t (`next` is the inverse
     /// FFT's scratch and is left garbled).
+    #[inline(always)]
     fn add_frame(&mut self, t: usize) {
         let n = self.layout.n_fft;
         let time = self.synthesis.synthesize(&mut self.next);
@@ -270,6 +273,7 @@ impl SignalTransform {
         }
     }
 
+    #[inline(always)]
     fn normalise(&self, out: &mut [f32]) {
         let offset = self.offset();
         let sum = self.sum.get(offset..).unwrap_or(&[]);

@@ -3,7 +3,7 @@
 mod common;
 
 use std::ffi::OsStr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::data;
@@ -33,6 +33,29 @@ fn succeeded(out: Output) -> Vec<u8> {
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
+}
+
+/// `--set S` for every setting `S` (`id=value`) of a render.
+fn set(settings: &[&str]) -> Vec<String> {
+    settings
+        .iter()
+        .flat_map(|s| ["--set".to_string(), s.to_string()])
+        .collect()
+}
+
+/// Seconds `from..to` of `music/NAME.wav` (its first channel), written into `dir` as
+/// NAME.wav for the command line: the sample rate, the samples and the file.
+fn music_excerpt(dir: &Path, name: &str, from: usize, to: usize) -> (usize, Vec<f32>, PathBuf) {
+    let audio = read_wav(&data(&format!("music/{name}.wav"))).unwrap();
+    let rate = audio.sample_rate as usize;
+    let x = audio.channels[0][from * rate..to * rate].to_vec();
+    let input = dir.join(format!("{name}.wav"));
+    let excerpt = Audio {
+        channels: vec![x.clone()],
+        ..audio
+    };
+    write_wav(&input, &excerpt, SampleFormat::F32).unwrap();
+    (rate, x, input)
 }
 
 /// SC after every iteration of `phasewright invert` on `input`, one list per channel.
@@ -130,15 +153,7 @@ fn rebuilding_the_phase_in_the_chain_makes_a_phase_reset_consistent() {
         center: true,
     };
     for name in ["trumpet", "violin"] {
-        let audio = read_wav(&data(&format!("music/{name}.wav"))).unwrap();
-        let rate = audio.sample_rate as usize;
-        let x = audio.channels[0][rate..5 * rate].to_vec();
-        let input = dir.path().join(format!("{name}.wav"));
-        let excerpt = Audio {
-            channels: vec![x.clone()],
-            ..audio
-        };
-        write_wav(&input, &excerpt, SampleFormat::F32).unwrap();
+        let (rate, x, input) = music_excerpt(dir.path(), name, 1, 5);
         let meant = magnitudes(&stft(&x, &layout).unwrap());
         let sc = |phase_mode: &str, lookahead: &str| {
             let output = dir
@@ -182,34 +197,22 @@ fn rebuilding_the_phase_in_the_chain_makes_a_phase_reset_consistent() {
 #[test]
 fn a_frozen_capture_rebuilt_in_the_background_crossfades_in_and_renders_the_same_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let audio = read_wav(&data("music/violin.wav")).unwrap();
-    let rate = audio.sample_rate as usize;
-    let input = dir.path().join("violin.wav");
-    let excerpt = Audio {
-        channels: vec![audio.channels[0][rate..6 * rate].to_vec()],
-        ..audio
-    };
-    write_wav(&input, &excerpt, SampleFormat::F32).unwrap();
+    let (rate, _, input) = music_excerpt(dir.path(), "violin", 1, 6);
     let automation = dir.path().join("capture.json");
     let freeze = r#"[{"id": "reorder_capture", "points": [[1.99, 0], [2.0, 1]]}]"#;
     std::fs::write(&automation, freeze).unwrap();
     let render = |phase_mode: &str, name: &str| {
         let output = dir.path().join(name);
         let mode = format!("phase_mode={phase_mode}");
-        let args = [
-            "--set",
+        let mut args = set(&[
             "reorder_mode=capture",
-            "--set",
             "reorder_length=1.0",
-            "--set",
             "reorder_order=reverse",
-            "--set",
             "spec_phase=zero",
-            "--set",
             &mode,
-            "--automation",
-            automation.to_str().unwrap(),
-        ];
+        ]);
+        args.extend(["--automation".into(), automation.to_str().unwrap().into()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         succeeded(phasewright("render", &input, &output, &args));
         (
             std::fs::read(&output).unwrap(),
@@ -254,15 +257,7 @@ fn segments_rebuilt_in_the_background_match_their_reordered_magnitudes_better_th
         center: true,
     };
     for name in ["trumpet", "piano"] {
-        let audio = read_wav(&data(&format!("music/{name}.wav"))).unwrap();
-        let rate = audio.sample_rate as usize;
-        let x = audio.channels[0][rate..7 * rate].to_vec();
-        let input = dir.path().join(format!("{name}.wav"));
-        let excerpt = Audio {
-            channels: vec![x.clone()],
-            ..audio
-        };
-        write_wav(&input, &excerpt, SampleFormat::F32).unwrap();
+        let (rate, x, input) = music_excerpt(dir.path(), name, 1, 7);
         // Streaming frame k is centred on input sample (k - 1)·hop: the centred STFT's frame
         // k - 1. Segment s holds frames sN .. (s+1)N and plays them reversed.
         let n = (0.5 * rate as f32 / hop as f32).round() as usize;
@@ -278,18 +273,14 @@ fn segments_rebuilt_in_the_background_match_their_reordered_magnitudes_better_th
         let render = |phase_mode: &str| {
             let output = dir.path().join(format!("{name}_{phase_mode}.wav"));
             let mode = format!("phase_mode={phase_mode}");
-            let args = [
-                "--set",
+            let args = set(&[
                 "reorder_mode=segment",
-                "--set",
                 "reorder_length=0.5",
-                "--set",
                 "reorder_order=reverse",
-                "--set",
                 "spec_phase=zero",
-                "--set",
                 &mode,
-            ];
+            ]);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
             succeeded(phasewright("render", &input, &output, &args));
             std::fs::read(&output).unwrap()
         };

@@ -96,3 +96,30 @@ impl EngineConfig {
         Self { layout, ..self }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::ALL_PARAMS;
+
+    #[test]
+    fn every_layout_parameter_reads_back_the_layout_it_set() {
+        let layout = Layout::from_values(|id| match id {
+            ParamId::SpecWindow => 4.0,
+            ParamId::SpecOverlap => 2.0,
+            ParamId::ReorderMode => 1.0,
+            ParamId::ReorderLength => 2.5,
+            ParamId::PhaseLookahead => 1.0,
+            _ => id.spec().default,
+        });
+        assert_ne!(layout, Layout::default());
+        for id in ALL_PARAMS.into_iter().filter(|id| id.spec().layout) {
+            assert!(
+                layout.value(id).is_some(),
+                "{id:?} has no value in a layout"
+            );
+        }
+        let again = Layout::from_values(|id| layout.value(id).unwrap_or(id.spec().default));
+        assert_eq!(again, layout);
+    }
+}

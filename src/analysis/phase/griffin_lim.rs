@@ -136,102 +136,94 @@ fn iterate(
 ) -> Result<Reconstruction, String> {
     with_avx(
         #[inline(always)]
-        || iterate_inline(transform, magnitude, settings, stop, progress),
-    )
-}
-
-#[inline(always)]
-fn iterate_inline(
-    transform: &mut SignalTransform,
-    magnitude: &[Vec<f32>],
-    settings: &GlaSettings,
-    stop: &dyn Fn() -> bool,
-    progress: &mut dyn FnMut(usize, f64),
-) -> Result<Reconstruction, String> {
-    let (bins, len) = (transform.bins(), transform.len());
-    if magnitude.iter().any(|f| f.len() != bins) {
-        return Err(format!(
-            "every frame needs {bins} magnitudes (n_fft / 2 + 1)"
-        ));
-    }
-    let (alpha, beta, gamma) = settings.acceleration.parameters()?;
-    // c: the estimate projected next; t: the last averaged consistent estimate; d: the
-    // estimate averaged with the next one. t = d = 0 at the start, as librosa starts fast GLA,
-    // so the first pass is plain GLA (for AGLA too: starting from t = d = c is slower).
-    // The estimate c is never stored: each frame's is made, projected and synthesised into
-    // the next signal while the frame is in cache. t: the last averaged consistent estimate;
-    // d: the estimate averaged with the next one (AGLA only; fast GLA never reads it). Both
-    // start at 0, as librosa starts fast GLA, so the first pass is plain GLA (for AGLA too:
-    // starting from t = d = c is slower).
-    let mut signal = vec![0.0f32; len];
-    let mut start = settings.init.phasors(magnitude.len(), bins);
-    for (c, s) in start.iter_mut().zip(magnitude) {
-        project_magnitude(c, s);
-    }
-    transform.synthesize(&start, &mut signal);
-    drop(start);
-    let mut next = vec![0.0f32; len];
-    let mut t = transform.spectra();
-    let averaging = gamma != 1.0;
-    let mut d = if averaging {
-        transform.spectra()
-    } else {
-        Vec::new()
-    };
-    let mut sc_db = Vec::with_capacity(settings.iterations + 1);
-    let mut iterations = 0;
-    let total: f64 = (magnitude.iter().flatten())
-        .map(|s| (*s as f64).powi(2))
-        .sum();
-    loop {
-        // Frame by frame: the SC of the signal (y is its spectrogram), the extrapolation, P₂
-        // of the next estimate, and its synthesis.
-        let mut error = 0.0f64;
-        transform.round_trip(
-            &signal,
-            &mut next,
-            #[inline(always)]
-            |frame, y, c| {
-                let (t, s) = (&mut t[frame], &magnitude[frame]);
-                error += squared_error(y, s);
-                if averaging {
-                    for (((c, t), d), y) in c.iter_mut().zip(t.iter_mut()).zip(&mut d[frame]).zip(y)
-                    {
-                        let next = *d * (1.0 - gamma) + y * gamma;
-                        let step = next - *t;
-                        *c = next + step * alpha;
-                        *d = next + step * beta;
-                        *t = next;
-                    }
-                } else {
-                    for ((c, t), y) in c.iter_mut().zip(t.iter_mut()).zip(y) {
-                        *c = y + (y - *t) * alpha;
-                        *t = *y;
-                    }
-                }
+        || {
+            let (bins, len) = (transform.bins(), transform.len());
+            if magnitude.iter().any(|f| f.len() != bins) {
+                return Err(format!(
+                    "every frame needs {bins} magnitudes (n_fft / 2 + 1)"
+                ));
+            }
+            let (alpha, beta, gamma) = settings.acceleration.parameters()?;
+            // c: the estimate projected next; t: the last averaged consistent estimate; d: the
+            // estimate averaged with the next one. t = d = 0 at the start, as librosa starts fast GLA,
+            // so the first pass is plain GLA (for AGLA too: starting from t = d = c is slower).
+            // The estimate c is never stored: each frame's is made, projected and synthesised into
+            // the next signal while the frame is in cache. t: the last averaged consistent estimate;
+            // d: the estimate averaged with the next one (AGLA only; fast GLA never reads it). Both
+            // start at 0, as librosa starts fast GLA, so the first pass is plain GLA (for AGLA too:
+            // starting from t = d = c is slower).
+            let mut signal = vec![0.0f32; len];
+            let mut start = settings.init.phasors(magnitude.len(), bins);
+            for (c, s) in start.iter_mut().zip(magnitude) {
                 project_magnitude(c, s);
-            },
-        );
-        let sc = if total > 0.0 {
-            10.0 * (error / total).log10()
-        } else if error == 0.0 {
-            f64::NEG_INFINITY
-        } else {
-            0.0
-        };
-        sc_db.push(sc);
-        progress(iterations, sc);
-        if iterations == settings.iterations || stop() {
-            break;
-        }
-        std::mem::swap(&mut signal, &mut next);
-        iterations += 1;
-    }
-    Ok(Reconstruction {
-        signal,
-        sc_db,
-        iterations,
-    })
+            }
+            transform.synthesize(&start, &mut signal);
+            drop(start);
+            let mut next = vec![0.0f32; len];
+            let mut t = transform.spectra();
+            let averaging = gamma != 1.0;
+            let mut d = if averaging {
+                transform.spectra()
+            } else {
+                Vec::new()
+            };
+            let mut sc_db = Vec::with_capacity(settings.iterations + 1);
+            let mut iterations = 0;
+            let total: f64 = (magnitude.iter().flatten())
+                .map(|s| (*s as f64).powi(2))
+                .sum();
+            loop {
+                // Frame by frame: the SC of the signal (y is its spectrogram), the extrapolation, P₂
+                // of the next estimate, and its synthesis.
+                let mut error = 0.0f64;
+                transform.round_trip(
+                    &signal,
+                    &mut next,
+                    #[inline(always)]
+                    |frame, y, c| {
+                        let (t, s) = (&mut t[frame], &magnitude[frame]);
+                        error += squared_error(y, s);
+                        if averaging {
+                            for (((c, t), d), y) in
+                                c.iter_mut().zip(t.iter_mut()).zip(&mut d[frame]).zip(y)
+                            {
+                                let next = *d * (1.0 - gamma) + y * gamma;
+                                let step = next - *t;
+                                *c = next + step * alpha;
+                                *d = next + step * beta;
+                                *t = next;
+                            }
+                        } else {
+                            for ((c, t), y) in c.iter_mut().zip(t.iter_mut()).zip(y) {
+                                *c = y + (y - *t) * alpha;
+                                *t = *y;
+                            }
+                        }
+                        project_magnitude(c, s);
+                    },
+                );
+                let sc = if total > 0.0 {
+                    10.0 * (error / total).log10()
+                } else if error == 0.0 {
+                    f64::NEG_INFINITY
+                } else {
+                    0.0
+                };
+                sc_db.push(sc);
+                progress(iterations, sc);
+                if iterations == settings.iterations || stop() {
+                    break;
+                }
+                std::mem::swap(&mut signal, &mut next);
+                iterations += 1;
+            }
+            Ok(Reconstruction {
+                signal,
+                sc_db,
+                iterations,
+            })
+        },
+    )
 }
 
 /// Σ (|y| − s)² over a frame, in eight running sums: one would be a chain of dependent

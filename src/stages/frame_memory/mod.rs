@@ -16,6 +16,7 @@
 //! every order is in time.
 
 mod capture;
+mod order;
 mod order_job;
 mod segment;
 mod status;
@@ -26,7 +27,7 @@ use std::sync::Arc;
 
 use realfft::num_complex::Complex32;
 
-use crate::analysis::order::{Embedding, OrderSettings, N_MELS};
+use crate::analysis::order::{Embedding, N_MELS};
 use crate::dsp::mel::MelBank;
 use crate::dsp::stft::FrameBuffers;
 use crate::engine::job_slot::{JobSlot, Request};
@@ -36,7 +37,8 @@ use crate::stages::frame_ops::FrameOpsSettings;
 use crate::stages::phase::{PhaseRebuild, SegmentPhases};
 use crate::stages::FrameStage;
 use crate::worker::{Job, Worker};
-use order_job::draw_order;
+use order::draw_order;
+pub use order::{FrameOrder, FrameOrderSettings};
 pub use order_job::{OrderKey, OrderWork};
 pub use status::{EmbeddingView, ReorderStatus};
 
@@ -56,52 +58,6 @@ const SEGMENT_COPIES: usize = 3 + 3 * POOL / 2;
 crate::choice! {
     /// How the frame memory is used: the `reorder_mode` options.
     pub enum ReorderMode { Off = "Off", Segment = "Segment", Capture = "Capture" }
-}
-
-crate::choice! {
-    /// The order frames of the memory play in: the `reorder_order` options.
-    pub enum FrameOrder {
-        Reverse = "Reverse",
-        /// A seeded random permutation, drawn afresh for each segment or pass of a capture.
-        Random = "Random",
-        Pca = "PCA",
-        Tsne = "t-SNE",
-        /// A nearest-neighbour walk that plays every frame once.
-        Walk = "Walk",
-    }
-}
-
-impl FrameOrder {
-    /// The orders the worker computes from the frames' features.
-    fn embedding(self) -> Option<Embedding> {
-        match self {
-            FrameOrder::Reverse | FrameOrder::Random => None,
-            FrameOrder::Pca => Some(Embedding::Pca),
-            FrameOrder::Tsne => Some(Embedding::Tsne),
-            FrameOrder::Walk => Some(Embedding::Walk),
-        }
-    }
-}
-
-/// How frames are ordered (the live parameters).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct FrameOrderSettings {
-    pub order: FrameOrder,
-    /// What the worker is asked for similarity orders; `seed` also seeds random orders.
-    pub similarity: OrderSettings,
-}
-
-impl Default for FrameOrderSettings {
-    fn default() -> Self {
-        Self {
-            order: FrameOrder::Pca,
-            similarity: OrderSettings {
-                // Every order is a permutation: the walk never repeats a frame in a pass.
-                memory: usize::MAX,
-                ..OrderSettings::default()
-            },
-        }
-    }
 }
 
 /// Frames one memory holds for `seconds` of audio at this layout, within `MAX_FRAMES` and the

@@ -3,9 +3,7 @@
 
 use std::sync::Arc;
 
-use rand::{Rng, SeedableRng};
-
-use super::{EmbeddingView, FrameOrder, FrameOrderSettings};
+use super::{draw_order, EmbeddingView, FrameOrderSettings};
 use crate::analysis::order::{order_mel_rows, N_MELS};
 use crate::engine::job_slot::Work;
 use crate::engine::EngineShared;
@@ -95,31 +93,5 @@ impl OrderWork {
                 serial,
             });
         }
-    }
-}
-
-/// Fills `order` with a reverse or a random order (seeded by the settings and `draw`); false
-/// for similarity orders, which the worker computes.
-pub(super) fn draw_order(settings: &FrameOrderSettings, order: &mut [usize], draw: u64) -> bool {
-    let len = order.len();
-    match settings.order {
-        FrameOrder::Reverse => {
-            for (i, o) in order.iter_mut().enumerate() {
-                *o = len - 1 - i;
-            }
-            true
-        }
-        FrameOrder::Random => {
-            let key = settings.similarity.seed << 40 ^ draw.wrapping_mul(0x9e37_79b9);
-            let mut rng = rand::rngs::StdRng::seed_from_u64(key);
-            for (i, o) in order.iter_mut().enumerate() {
-                *o = i;
-            }
-            for i in (1..len).rev() {
-                order.swap(i, rng.random_range(0..=i));
-            }
-            true
-        }
-        _ => false,
     }
 }

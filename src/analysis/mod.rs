@@ -5,3 +5,4 @@ pub mod denoise;
 pub mod optim;
 pub mod order;
 pub mod phase;
+pub mod scattering;

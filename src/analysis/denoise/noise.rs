@@ -32,7 +32,7 @@ pub struct Periodograms {
 
 impl Periodograms {
     pub fn new(size: usize, hop: usize) -> Self {
-        let analysis = FrameAnalysis::new(&mut RealFftPlanner::new(), hann::<f64>(size));
+        let analysis = FrameAnalysis::new(&mut rustfft::FftPlanner::new(), hann::<f64>(size));
         Self {
             norm: analysis.window().iter().map(|w| w * w).sum(),
             frames: StreamAnalyzer::new(analysis, hop),

@@ -7,6 +7,7 @@ mod params;
 mod plot;
 mod render;
 mod reorder;
+mod scatter;
 mod train;
 
 use std::process::ExitCode;
@@ -47,6 +48,9 @@ enum Command {
     /// Draw the spectral convergence of several inversion methods against iteration, on a WAV
     /// file's mix, to PNG.
     PlotConvergence(invert::PlotConvergenceArgs),
+    /// The scattering coefficients of a WAV file (kymatio's Scattering1D) to JSON, and a signal
+    /// rebuilt from them from noise.
+    Scatter(scatter::ScatterArgs),
     /// Print every parameter (id, name, range, default) as JSON.
     Params(params::ParamsArgs),
     /// Render the built-in test signal through the chain: writes input/output WAVs, their
@@ -65,6 +69,7 @@ fn main() -> ExitCode {
         Command::PlotEmbedding(args) => args.run(),
         Command::Invert(args) => args.run(),
         Command::PlotConvergence(args) => args.run(),
+        Command::Scatter(args) => args.run(),
         Command::Params(args) => args.run(),
         Command::Demo(args) => args.run(),
     };

@@ -2,28 +2,27 @@
 //! (`FrameSynthesis`), and a stream cut into frames every hop (`StreamAnalyzer`). Generic over
 //! f32 (the audio path) and f64 (statistics that accumulate over seconds).
 
-use std::sync::Arc;
-
 use realfft::num_complex::Complex;
-use realfft::{ComplexToReal, FftNum, RealFftPlanner, RealToComplex};
+use realfft::FftNum;
+use rustfft::FftPlanner;
+
+use crate::dsp::real_fft::RealFft;
 
 /// Windows a frame and transforms it. Buffers are made once; `analyze` allocates nothing.
 pub struct FrameAnalysis<T: FftNum> {
-    fft: Arc<dyn RealToComplex<T>>,
+    fft: RealFft<T>,
     window: Vec<T>,
-    time: Vec<T>,
-    scratch: Vec<Complex<T>>,
+    /// A frame given in two pieces, joined.
+    joined: Vec<T>,
 }
 
 impl<T: FftNum> FrameAnalysis<T> {
-    /// An analysis with `window`; its length is the FFT size.
-    pub fn new(planner: &mut RealFftPlanner<T>, window: Vec<T>) -> Self {
-        let fft = planner.plan_fft_forward(window.len());
+    /// An analysis with `window`; its length (even) is the FFT size.
+    pub fn new(planner: &mut FftPlanner<T>, window: Vec<T>) -> Self {
         Self {
-            time: vec![T::zero(); window.len()],
-            scratch: fft.make_scratch_vec(),
+            fft: RealFft::new(planner, window.len()).expect("an even FFT size"),
+            joined: vec![T::zero(); window.len()],
             window,
-            fft,
         }
     }
 
@@ -40,49 +39,36 @@ impl<T: FftNum> FrameAnalysis<T> {
     #[inline(always)]
     pub fn analyze(&mut self, first: &[T], second: &[T], spectrum: &mut [Complex<T>]) {
         debug_assert_eq!(first.len() + second.len(), self.size());
-        for ((t, x), w) in self
-            .time
-            .iter_mut()
-            .zip(first.iter().chain(second))
-            .zip(&self.window)
-        {
-            *t = *x * *w;
+        if second.is_empty() {
+            self.fft.forward(first, &self.window, spectrum);
+        } else {
+            self.joined[..first.len()].copy_from_slice(first);
+            self.joined[first.len()..].copy_from_slice(second);
+            self.fft.forward(&self.joined, &self.window, spectrum);
         }
-        let done = self
-            .fft
-            .process_with_scratch(&mut self.time, spectrum, &mut self.scratch);
-        debug_assert!(done.is_ok());
     }
 }
 
 /// The inverse FFT of one frame, unnormalised (the sum, not the mean: callers scale).
 pub struct FrameSynthesis<T: FftNum> {
-    ifft: Arc<dyn ComplexToReal<T>>,
+    ifft: RealFft<T>,
     time: Vec<T>,
-    scratch: Vec<Complex<T>>,
 }
 
 impl<T: FftNum> FrameSynthesis<T> {
-    pub fn new(planner: &mut RealFftPlanner<T>, size: usize) -> Self {
-        let ifft = planner.plan_fft_inverse(size);
+    /// For frames of `size` samples (even).
+    pub fn new(planner: &mut FftPlanner<T>, size: usize) -> Self {
         Self {
+            ifft: RealFft::new(planner, size).expect("an even FFT size"),
             time: vec![T::zero(); size],
-            scratch: ifft.make_scratch_vec(),
-            ifft,
         }
     }
 
-    /// The frame of `spectrum`, which is used as scratch. DC and Nyquist are made real first,
-    /// whatever a frame operation did to them (the inverse real FFT needs them real).
+    /// The frame of `spectrum`, which is used as scratch. The imaginary parts of DC and
+    /// Nyquist, whatever a frame operation did to them, are ignored (a real frame has none).
     #[inline(always)]
     pub fn synthesize(&mut self, spectrum: &mut [Complex<T>]) -> &[T] {
-        let last = spectrum.len() - 1;
-        spectrum[0].im = T::zero();
-        spectrum[last].im = T::zero();
-        let done = self
-            .ifft
-            .process_with_scratch(spectrum, &mut self.time, &mut self.scratch);
-        debug_assert!(done.is_ok());
+        self.ifft.inverse(spectrum, &mut self.time);
         &self.time
     }
 }

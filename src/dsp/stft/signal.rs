@@ -5,7 +5,7 @@
 //! squared window (the least-squares inverse, as `librosa.istft`).
 
 use realfft::num_complex::Complex32;
-use realfft::RealFftPlanner;
+use rustfft::FftPlanner;
 
 use super::frame::{FrameAnalysis, FrameSynthesis};
 use super::window::centred_hann;
@@ -22,9 +22,10 @@ pub struct StftLayout {
 impl StftLayout {
     pub fn check(&self) -> Result<(), String> {
         let s = self;
-        if s.n_fft < 16 || s.win == 0 || s.win > s.n_fft || s.hop == 0 || s.hop > s.win {
+        let odd = !s.n_fft.is_multiple_of(2);
+        if odd || s.n_fft < 16 || s.win == 0 || s.win > s.n_fft || s.hop == 0 || s.hop > s.win {
             return Err(format!(
-                "window {} / hop {} / FFT {} do not fit: need 0 < hop <= window <= FFT, FFT >= 16",
+                "window {} / hop {} / FFT {} do not fit: need 0 < hop <= window <= FFT, FFT even and >= 16",
                 s.win, s.hop, s.n_fft
             ));
         }
@@ -114,7 +115,7 @@ impl SignalTransform {
     ) -> Result<Self, String> {
         layout.check()?;
         let n = layout.n_fft;
-        let mut planner = RealFftPlanner::new();
+        let mut planner = FftPlanner::new();
         let window = layout.window();
         let total = if circular {
             len

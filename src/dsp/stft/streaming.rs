@@ -7,7 +7,7 @@
 //! instant on every channel.
 
 use realfft::num_complex::Complex32;
-use realfft::RealFftPlanner;
+use rustfft::FftPlanner;
 
 use super::frame::{FrameAnalysis, FrameSynthesis};
 use super::window;
@@ -80,7 +80,7 @@ fn position(table: &[usize], value: usize, what: &str) -> Result<usize, String> 
 
 impl StreamingStft {
     pub fn new(channels: usize, window: usize, overlap: usize) -> Result<Self, String> {
-        let mut planner = RealFftPlanner::<f32>::new();
+        let mut planner = FftPlanner::<f32>::new();
         let plans: Vec<Plan> = WINDOW_SIZES
             .iter()
             .map(|&n| {

@@ -144,9 +144,6 @@ fn iterate(
                 ));
             }
             let (alpha, beta, gamma) = settings.acceleration.parameters()?;
-            // c: the estimate projected next; t: the last averaged consistent estimate; d: the
-            // estimate averaged with the next one. t = d = 0 at the start, as librosa starts fast GLA,
-            // so the first pass is plain GLA (for AGLA too: starting from t = d = c is slower).
             // The estimate c is never stored: each frame's is made, projected and synthesised into
             // the next signal while the frame is in cache. t: the last averaged consistent estimate;
             // d: the estimate averaged with the next one (AGLA only; fast GLA never reads it). Both

@@ -5,11 +5,12 @@
 use super::Scattering;
 use crate::analysis::optim::{minimize, LbfgsSettings, Objective};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Method {
     /// kymatio's example, step for step: y ← y − lr·∇, lr × 1.1 after a loss that did not rise,
     /// × 0.55 after one that did.
     BoldDriver,
+    /// L-BFGS on the same loss.
     Lbfgs,
 }
 

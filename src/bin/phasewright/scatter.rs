@@ -11,15 +11,6 @@ use phasewright::cli::io::read_wav;
 
 use crate::common::{mono_mix, progress_bar, write_like};
 
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum ScatterMethod {
-    /// kymatio's reconstruction example: gradient steps, learning rate 100, ×1.1 after a
-    /// step that lowered the loss, ×0.55 after one that raised it.
-    BoldDriver,
-    /// L-BFGS on the same loss.
-    Lbfgs,
-}
-
 #[derive(clap::Args)]
 pub struct ScatterArgs {
     input: PathBuf,
@@ -38,8 +29,8 @@ pub struct ScatterArgs {
     output: Option<PathBuf>,
     #[arg(long, default_value_t = 200)]
     iters: usize,
-    #[arg(long, value_enum, default_value_t = ScatterMethod::BoldDriver)]
-    method: ScatterMethod,
+    #[arg(long, value_enum, default_value_t = Method::BoldDriver)]
+    method: Method,
     /// Seed of the starting noise.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -78,10 +69,7 @@ impl ScatterArgs {
             return Ok(());
         };
         let settings = ReconstructionSettings {
-            method: match self.method {
-                ScatterMethod::BoldDriver => Method::BoldDriver,
-                ScatterMethod::Lbfgs => Method::Lbfgs,
-            },
+            method: self.method,
             iterations: self.iters,
             ..Default::default()
         };
@@ -113,7 +101,7 @@ impl ScatterArgs {
         let norm = found.target_norm.max(f64::MIN_POSITIVE);
         if self.json {
             let report = serde_json::json!({
-                "method": match self.method { ScatterMethod::BoldDriver => "bold-driver", ScatterMethod::Lbfgs => "lbfgs" },
+                "method": clap::ValueEnum::to_possible_value(&self.method).map(|v| v.get_name().to_string()),
                 "J": self.j, "Q": [q.0, q.1], "seed": self.seed,
                 "iterations": found.loss.len(), "seconds": seconds,
                 "loss": found.loss,

@@ -2,9 +2,9 @@
 //! estimate built from the last `memory` steps and gradient changes (`history.rs`), scaled by
 //! sᵀy / yᵀy of the newest pair, and a strong Wolfe line search along it.
 
-use super::history::History;
+use super::history::{Direction, History, Taken};
 use super::line_search::LineSearch;
-use super::{dot, Objective};
+use super::Objective;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct LbfgsSettings {
@@ -76,10 +76,20 @@ pub fn minimize<O: Objective>(
         evaluations: 1,
     };
     let mut iterations = 0;
+    // The step just taken and its curvature, recorded with the next direction.
+    let mut taken: Option<(f64, f64)> = None;
     progress(0, value, objective);
     let reason = loop {
-        let largest = g.iter().fold(0.0f64, |m, g| m.max(g.abs()));
-        if !value.is_finite() || largest <= settings.gradient_tolerance {
+        if !value.is_finite() {
+            break StopReason::Gradient;
+        }
+        let record = taken.map(|(step, curvature)| Taken {
+            step,
+            previous_gradient: &next_g,
+            curvature,
+        });
+        let Direction { slope, largest } = history.direction(&g, &mut d, record);
+        if largest <= settings.gradient_tolerance {
             break StopReason::Gradient;
         }
         if iterations >= settings.max_iterations {
@@ -88,23 +98,24 @@ pub fn minimize<O: Objective>(
         if stop() {
             break StopReason::Cancelled;
         }
-        history.direction(&g, &mut d);
-        // The first step (no curvature known yet) moves a unit distance.
+        // The first step (no curvature known yet) moves a unit distance: d = −g, so
+        // ‖d‖² = −gᵀd.
         let step = if history.len() == 0 {
-            1.0 / dot(&d, &d).sqrt()
+            1.0 / (-slope).sqrt()
         } else {
             1.0
         };
         let Some(accepted) =
-            search.search(objective, &x, value, &g, &d, step, &mut next_x, &mut next_g)
+            search.search(objective, &x, value, slope, &d, step, &mut next_x, &mut next_g)
         else {
             break StopReason::LineSearch;
         };
-        history.push(&next_x, &x, &next_g, &g);
+        // sᵀy = step · dᵀ(g₁ − g₀).
+        taken = Some((accepted.step, accepted.step * (accepted.slope - slope)));
         std::mem::swap(&mut x, &mut next_x);
         std::mem::swap(&mut g, &mut next_g);
-        let decrease = value - accepted;
-        value = accepted;
+        let decrease = value - accepted.value;
+        value = accepted.value;
         iterations += 1;
         progress(iterations, value, objective);
         if decrease <= settings.value_tolerance * value.abs() {

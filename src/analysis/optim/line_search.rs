@@ -6,10 +6,10 @@ use super::{dot, Objective};
 
 /// A trial point: step length, value and slope along the direction.
 #[derive(Clone, Copy, Debug)]
-struct Trial {
-    step: f64,
-    value: f64,
-    slope: f64,
+pub(super) struct Trial {
+    pub step: f64,
+    pub value: f64,
+    pub slope: f64,
 }
 
 /// The search's buffers: the trial point and its gradient, reused across iterations.
@@ -22,22 +22,21 @@ pub(super) struct LineSearch {
 }
 
 impl LineSearch {
-    /// Searches from `origin` (value `value`, gradient `gradient`) along `direction`, starting
-    /// with `step`. On success `x` and `g` hold the accepted point and its gradient, and the
-    /// value there is returned.
+    /// Searches from `origin` (value `value`, slope `slope` along `direction`), starting with
+    /// `step`. On success `x` and `g` hold the accepted point and its gradient, and its trial
+    /// is returned.
     #[allow(clippy::too_many_arguments)]
     pub fn search(
         &mut self,
         objective: &mut dyn Objective,
         origin: &[f64],
         value: f64,
-        gradient: &[f64],
+        slope: f64,
         direction: &[f64],
         step: f64,
         x: &mut [f64],
         g: &mut [f64],
-    ) -> Option<f64> {
-        let slope = dot(gradient, direction);
+    ) -> Option<Trial> {
         // Not a descent direction (or NaN): nothing to search.
         if slope.is_nan() || slope >= 0.0 {
             return None;
@@ -78,7 +77,7 @@ impl LineSearch {
             }
             if curved(&t) {
                 self.evaluations += used;
-                return Some(t.value);
+                return Some(t);
             }
             if t.slope >= 0.0 {
                 break (t, previous);
@@ -96,7 +95,7 @@ impl LineSearch {
             } else {
                 if curved(&t) {
                     self.evaluations += used;
-                    return Some(t.value);
+                    return Some(t);
                 }
                 if t.slope * (hi.step - lo.step) >= 0.0 {
                     hi = lo;
@@ -110,8 +109,7 @@ impl LineSearch {
         self.evaluations += used;
         // Out of budget: settle for the best point found if it is any better than the start.
         if lo.step > 0.0 && lo.value < value {
-            let t = eval(lo.step, x, g, &mut self.evaluations);
-            return Some(t.value);
+            return Some(eval(lo.step, x, g, &mut self.evaluations));
         }
         None
     }

@@ -242,8 +242,8 @@ fn squared_error(y: &[Complex32], s: &[f32]) -> f64 {
 }
 
 /// P₂: the target magnitude `s` under the phases of `c` (zero phase where c is zero).
-/// In blocks of eight, split into arrays of real and imaginary parts, with the rare zero fixed
-/// after: plain arithmetic on arrays is what the compiler turns into vector instructions.
+/// In blocks of eight, split into arrays of real and imaginary parts: plain arithmetic on
+/// arrays is what the compiler turns into vector instructions.
 #[inline(always)]
 fn project_magnitude(c: &mut [Complex32], s: &[f32]) {
     #[inline(always)]
@@ -255,13 +255,14 @@ fn project_magnitude(c: &mut [Complex32], s: &[f32]) {
         for i in 0..N {
             scale[i] = s[i] / (re[i] * re[i] + im[i] * im[i]).sqrt();
         }
+        // Where c is 0 (or the scale overflows) the phase is undefined: take 0, as a select
+        // rather than a branch so the block stays vectorised.
         for i in 0..N {
-            c[i] = Complex32::new(re[i] * scale[i], im[i] * scale[i]);
-        }
-        for i in 0..N {
-            if !scale[i].is_finite() {
-                c[i] = Complex32::new(s[i], 0.0);
-            }
+            let finite = scale[i].is_finite();
+            c[i] = Complex32::new(
+                if finite { re[i] * scale[i] } else { s[i] },
+                if finite { im[i] * scale[i] } else { 0.0 },
+            );
         }
     }
     let mut blocks = c.chunks_exact_mut(8);

@@ -8,13 +8,12 @@
 //! gradient ∂L/∂|X| · X / |X| (0 where X = 0), the real FFT's adjoint (the inverse transform
 //! with interior bins halved), the window, and overlap-add.
 
-use std::sync::Arc;
-
-use realfft::num_complex::Complex64;
-use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use rustfft::num_complex::Complex64;
+use rustfft::FftPlanner;
 
 use crate::analysis::optim::Objective;
 use crate::dsp::mel::MelBank;
+use crate::dsp::real_fft::RealFft;
 use crate::dsp::stft::StftLayout;
 use crate::dsp::wide::with_avx;
 
@@ -51,16 +50,15 @@ pub struct SpectrogramLoss {
     /// The target as the loss compares it: Sᵖ, M or M / ‖M‖, frame after frame.
     compared: Vec<f64>,
     scale: f64,
-    fft: Arc<dyn RealToComplex<f64>>,
-    ifft: Arc<dyn ComplexToReal<f64>>,
+    fft: RealFft<f64>,
     window: Vec<f64>,
-    padded: Vec<f64>,
+    /// One frame: an edge frame's samples with its zero padding, or a frame's gradient.
     time: Vec<f64>,
-    scratch: Vec<Complex64>,
     /// Every frame's spectrum, then its complex gradient.
     spectra: Vec<Complex64>,
-    /// |X| per frame and bin, then ∂L/∂|X|.
+    /// |X| per frame and bin, and ∂L/∂|X|.
     magnitude: Vec<f64>,
+    slope: Vec<f64>,
     /// B|X| per frame and band, then ∂L/∂(B|X|).
     mel: Vec<f64>,
     convergence_db: f64,
@@ -117,10 +115,6 @@ impl SpectrogramLoss {
                     .max(f64::MIN_POSITIVE)
             }
         };
-        let mut planner = RealFftPlanner::new();
-        let fft = planner.plan_fft_forward(n);
-        let ifft = planner.plan_fft_inverse(n);
-        let offset = if layout.center { n / 2 } else { 0 };
         let mels = match &target {
             Target::Mel { bank, .. } => bank.len(),
             Target::Magnitude { .. } => 0,
@@ -131,25 +125,29 @@ impl SpectrogramLoss {
             compared,
             scale,
             window: layout.window().iter().map(|w| *w as f64).collect(),
-            padded: vec![0.0; (len + 2 * offset).max(n + layout.hop * frames.saturating_sub(1))],
             time: vec![0.0; n],
-            scratch: vec![Complex64::default(); fft.get_scratch_len().max(ifft.get_scratch_len())],
             spectra: vec![Complex64::default(); frames * bins],
             magnitude: vec![0.0; frames * bins],
+            slope: vec![0.0; frames * bins],
             mel: vec![0.0; frames * mels],
             convergence_db: 0.0,
             target,
-            fft,
-            ifft,
+            fft: RealFft::new(&mut FftPlanner::new(), n)?,
         })
     }
 
-    fn offset(&self) -> usize {
-        if self.layout.center {
+    /// Where frame `t` starts in the signal (before its first sample when centred), and the
+    /// part of the frame that lies inside the signal: its first index and the signal's range.
+    fn span(&self, t: usize) -> (usize, std::ops::Range<usize>) {
+        let offset = if self.layout.center {
             self.layout.n_fft / 2
         } else {
             0
-        }
+        };
+        let start = (t * self.layout.hop) as isize - offset as isize;
+        let first = start.max(0) as usize;
+        let end = ((start + self.layout.n_fft as isize).max(0) as usize).min(self.len);
+        ((first as isize - start) as usize, first.min(end)..end)
     }
 
     /// The spectral convergence in dB of the point evaluated last: of |X| against the target
@@ -159,21 +157,21 @@ impl SpectrogramLoss {
         self.convergence_db
     }
 
-    /// Frames, windows and transforms `x` into `spectra` and `magnitude`.
+    /// Frames, windows and transforms `x` into `spectra` and `magnitude`. Frames inside the
+    /// signal are read in place; only edge frames are copied out with their zero padding.
     #[inline(always)]
     fn analyze(&mut self, x: &[f64]) {
-        let (n, hop, offset) = (self.layout.n_fft, self.layout.hop, self.offset());
-        let bins = n / 2 + 1;
-        self.padded.fill(0.0);
-        self.padded[offset..offset + x.len()].copy_from_slice(x);
-        for (t, spectrum) in self.spectra.chunks_exact_mut(bins).enumerate() {
-            let frame = &self.padded[t * hop..t * hop + n];
-            for ((o, x), w) in self.time.iter_mut().zip(frame).zip(&self.window) {
-                *o = x * w;
+        let (n, bins) = (self.layout.n_fft, self.layout.n_fft / 2 + 1);
+        for t in 0..self.spectra.len() / bins {
+            let (skip, range) = self.span(t);
+            let spectrum = &mut self.spectra[t * bins..(t + 1) * bins];
+            if skip == 0 && range.len() == n {
+                self.fft.forward(&x[range], &self.window, spectrum);
+            } else {
+                self.time.fill(0.0);
+                self.time[skip..skip + range.len()].copy_from_slice(&x[range]);
+                self.fft.forward(&self.time, &self.window, spectrum);
             }
-            let _ = self
-                .fft
-                .process_with_scratch(&mut self.time, spectrum, &mut self.scratch);
         }
         for (m, x) in self.magnitude.iter_mut().zip(&self.spectra) {
             // Not `norm()`: libm's overflow-safe hypot costs several times more.
@@ -181,7 +179,7 @@ impl SpectrogramLoss {
         }
     }
 
-    /// The loss of the magnitudes just analysed; leaves ∂L/∂|X| in `magnitude`.
+    /// The loss of the magnitudes just analysed; leaves ∂L/∂|X| in `slope`.
     #[inline(always)]
     fn loss_and_magnitude_gradient(&mut self) -> f64 {
         let bins = self.layout.n_fft / 2 + 1;
@@ -192,9 +190,8 @@ impl SpectrogramLoss {
             } => {
                 let (p, mut loss) = (*exponent, 0.0);
                 let (mut error, mut total) = (0.0, 0.0);
-                for ((a, s), target) in self
-                    .magnitude
-                    .iter_mut()
+                for (((a, da), s), target) in (self.magnitude.iter())
+                    .zip(self.slope.iter_mut())
                     .zip(&self.compared)
                     .zip(flatten(magnitude))
                 {
@@ -204,7 +201,7 @@ impl SpectrogramLoss {
                     loss += r * r;
                     // d|X|ᵖ/d|X| = p|X|ᵖ⁻¹, taken as 0 at |X| = 0 (its subgradient when p < 1).
                     let slope = if *a > 0.0 { p * a.powf(p - 1.0) } else { 0.0 };
-                    *a = 2.0 * self.scale * r * slope;
+                    *da = 2.0 * self.scale * r * slope;
                 }
                 self.convergence_db = ratio_db(error, total);
                 loss * self.scale
@@ -244,7 +241,7 @@ impl SpectrogramLoss {
                     *m = 2.0 * self.scale * (unit - c - unit * along) / norm;
                 }
                 for (a, g) in self
-                    .magnitude
+                    .slope
                     .chunks_exact_mut(bins)
                     .zip(self.mel.chunks_exact(mels))
                 {
@@ -260,43 +257,33 @@ impl SpectrogramLoss {
         }
     }
 
-    /// ∂L/∂x from ∂L/∂|X| (in `magnitude`) into `gradient`.
+    /// ∂L/∂x from ∂L/∂|X| (in `slope`) into `gradient`, overlap-added in place.
     #[inline(always)]
     fn backward(&mut self, gradient: &mut [f64]) {
-        let (n, hop, offset) = (self.layout.n_fft, self.layout.hop, self.offset());
-        let bins = n / 2 + 1;
-        self.padded.fill(0.0);
-        for (t, (spectrum, da)) in self
-            .spectra
-            .chunks_exact_mut(bins)
-            .zip(self.magnitude.chunks_exact(bins))
-            .enumerate()
-        {
-            for (k, (x, da)) in spectrum.iter_mut().zip(da).enumerate() {
-                let norm = x.norm_sqr().sqrt();
-                // The real FFT's adjoint is Re Σₖ Gₖ e^{2πikn/N} over the kept bins; the inverse
-                // real FFT counts interior bins twice, so they go in halved.
-                let half = if k == 0 || k == bins - 1 { 1.0 } else { 0.5 };
-                *x = if norm > 0.0 {
-                    *x * (da * half / norm)
-                } else {
-                    Complex64::default()
-                };
+        let bins = self.layout.n_fft / 2 + 1;
+        gradient.fill(0.0);
+        for t in 0..self.spectra.len() / bins {
+            let spectrum = &mut self.spectra[t * bins..(t + 1) * bins];
+            let slope = &self.slope[t * bins..(t + 1) * bins];
+            let magnitude = &self.magnitude[t * bins..(t + 1) * bins];
+            // ∂L/∂X = ∂L/∂|X| · X / |X| (0 where X = 0). The real FFT's adjoint is
+            // Re Σₖ Gₖ e^{2πikn/N} over the kept bins; the inverse real FFT counts interior
+            // bins twice, so they go in halved (and it ignores the imaginary parts of DC and
+            // Nyquist, as the adjoint must).
+            for ((x, da), a) in spectrum.iter_mut().zip(slope).zip(magnitude) {
+                let f = if *a > 0.0 { 0.5 * da / a } else { 0.0 };
+                x.re *= f;
+                x.im *= f;
             }
-            spectrum[0].im = 0.0;
-            spectrum[bins - 1].im = 0.0;
-            let _ = self
-                .ifft
-                .process_with_scratch(spectrum, &mut self.time, &mut self.scratch);
-            for ((p, t), w) in self.padded[t * hop..]
-                .iter_mut()
-                .zip(&self.time)
-                .zip(&self.window)
-            {
-                *p += t * w;
+            spectrum[0] *= 2.0;
+            spectrum[bins - 1] *= 2.0;
+            self.fft.inverse(spectrum, &mut self.time);
+            let (skip, range) = self.span(t);
+            let window = &self.window[skip..];
+            for ((g, t), w) in gradient[range].iter_mut().zip(&self.time[skip..]).zip(window) {
+                *g += t * w;
             }
         }
-        gradient.copy_from_slice(&self.padded[offset..offset + self.len]);
     }
 }
 

@@ -12,7 +12,7 @@
 use rustfft::num_complex::Complex64;
 
 use super::forward::modulus;
-use super::{Bank, Octaves, Padding, Scattering};
+use super::{Bank, Filter, Octaves, Padding, Scattering};
 
 impl Scattering {
     /// The gradient of Σ `weights`·S(x) at the x last given to `transform` (`weights` laid
@@ -91,13 +91,12 @@ fn through_modulus(g: &mut [Complex64], z: &[Complex64], octaves: &mut Octaves) 
 /// The adjoint of `filter_and_subsample`, accumulated: `out[i] += g[i mod len(g)] · filter[i]
 /// / k`, where k = len(out) / len(g).
 #[inline(always)]
-fn upsample_and_filter(g: &[Complex64], filter: &[f64], out: &mut [Complex64]) {
+fn upsample_and_filter(g: &[Complex64], filter: &Filter, out: &mut [Complex64]) {
     let scale = g.len() as f64 / out.len() as f64;
-    for (o, f) in out
-        .chunks_exact_mut(g.len())
-        .zip(filter.chunks_exact(g.len()))
-    {
-        for ((o, g), f) in o.iter_mut().zip(g).zip(f) {
+    for piece in filter.pieces(g.len()) {
+        let at = piece.start % g.len();
+        let f = &filter.values[piece.clone()];
+        for ((o, g), f) in out[piece].iter_mut().zip(&g[at..at + f.len()]).zip(f) {
             *o += g * (f * scale);
         }
     }

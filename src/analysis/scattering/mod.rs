@@ -24,7 +24,9 @@ mod tests;
 
 pub use reconstruct::{reconstruct, Method, Reconstruction, ReconstructionSettings};
 
-use filter_bank::{centre_frequencies, morlet, periodise, temporal_support, Bank, Wavelet};
+use filter_bank::{
+    centre_frequencies, morlet, periodise, temporal_support, Bank, Filter, Wavelet,
+};
 use octaves::Octaves;
 use rustfft::num_complex::Complex64;
 
@@ -130,7 +132,7 @@ impl Scattering {
                 xi,
                 sigma,
                 j,
-                levels: vec![morlet(n, Some(xi), sigma)],
+                levels: vec![morlet(n, Some(xi), sigma).into()],
             })
             .collect();
         let psi2: Vec<Wavelet> = (second.iter())
@@ -145,7 +147,7 @@ impl Scattering {
                     xi,
                     sigma,
                     j: j2,
-                    levels: std::iter::once(base).chain(levels).collect(),
+                    levels: std::iter::once(base).chain(levels).map(Filter::from).collect(),
                 }
             })
             .collect();
@@ -154,8 +156,9 @@ impl Scattering {
             .max()
             .unwrap_or(0);
         let base = morlet(n, None, sigma_phi);
-        let phi: Vec<Vec<f64>> = std::iter::once(base.clone())
+        let phi: Vec<Filter> = std::iter::once(base.clone())
             .chain((1..=j_max.min(log2_t)).map(|octave| periodise(&base, octave)))
+            .map(Filter::from)
             .collect();
         let mut paths = vec![Path::Zero];
         paths.extend((0..psi1.len()).map(Path::One));
@@ -244,12 +247,14 @@ impl Scattering {
 /// `out` = the spectrum `spectrum` times `filter`, subsampled by `spectrum.len() / out.len()`
 /// (the mean of its blocks).
 #[inline(always)]
-fn filter_and_subsample(spectrum: &[Complex64], filter: &[f64], out: &mut [Complex64]) {
+fn filter_and_subsample(spectrum: &[Complex64], filter: &Filter, out: &mut [Complex64]) {
     let len = out.len();
     let scale = len as f64 / spectrum.len() as f64;
     out.fill(Complex64::default());
-    for (s, f) in spectrum.chunks_exact(len).zip(filter.chunks_exact(len)) {
-        for ((o, s), f) in out.iter_mut().zip(s).zip(f) {
+    for piece in filter.pieces(len) {
+        let at = piece.start % len;
+        let (s, f) = (&spectrum[piece.clone()], &filter.values[piece]);
+        for ((o, s), f) in out[at..at + s.len()].iter_mut().zip(s).zip(f) {
             *o += s * f;
         }
     }

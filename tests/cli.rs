@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use common::{convolve, data, load, relative_error_db};
+use phasewright::analysis::scattering::Scattering;
 use phasewright::cli::demo::lowpass_taps;
 use phasewright::cli::io::{read_wav, SampleFormat};
 
@@ -209,6 +210,27 @@ fn demo_needs_no_input_and_writes_audio_and_spectrograms() {
     let energy = |x: &[f32]| x.iter().map(|v| (*v as f64).powi(2)).sum::<f64>();
     let (e_in, e_out) = (energy(&input.channels[0]), energy(&output.channels[0]));
     assert!(e_out < e_in && e_out > 0.5 * e_in, "{e_out} vs {e_in}");
+    // The scattering example: the rebuilt signal has nearly the original's coefficients
+    // (scattering is homogeneous, so the shared output gain does not matter) without being
+    // a copy of its samples.
+    let read = |name: &str| -> Vec<f64> {
+        let audio = read_wav(&dir.path().join(name)).unwrap();
+        audio.channels[0].iter().map(|v| *v as f64).collect()
+    };
+    let (x, y) = (read("harmonic.wav"), read("harmonic_rebuilt.wav"));
+    assert_eq!((x.len(), y.len()), (8192, 8192));
+    let mut scattering = Scattering::new(6, x.len(), (16, 1)).unwrap();
+    let coefficients = |s: &mut Scattering, v: &[f64]| {
+        let mut out = vec![0.0; s.paths().len() * s.frames()];
+        s.transform(v, &mut out);
+        out
+    };
+    let (sx, sy) = (coefficients(&mut scattering, &x), coefficients(&mut scattering, &y));
+    let norm = |v: &mut dyn Iterator<Item = f64>| v.map(|v| v * v).sum::<f64>().sqrt();
+    let error = norm(&mut sx.iter().zip(&sy).map(|(a, b)| a - b)) / norm(&mut sx.iter().copied());
+    assert!(error < 0.12, "relative scattering error {error}");
+    let difference = norm(&mut x.iter().zip(&y).map(|(a, b)| a - b));
+    assert!(difference > 0.5 * norm(&mut x.iter().copied()), "{difference}");
 }
 
 #[test]

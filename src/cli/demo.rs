@@ -80,3 +80,26 @@ pub fn lowpass_taps(cutoff_hz: f32, sample_rate: u32, len: usize) -> TapsFile {
         metadata: serde_json::json!({"method": "windowed-sinc low-pass", "cutoff_hz": cutoff_hz}),
     }
 }
+
+/// The signal of kymatio's scattering-reconstruction example (its harmonic "blip" generator):
+/// `notes` Hann-windowed cosines of len/4 samples, each starting half a window after the last,
+/// frequencies uniform in [0.05, 0.15) cycles per sample and phases uniform in [0, 2π). Drawn
+/// from our own seeded generator, so the notes differ from the example's numpy draw.
+pub fn harmonic_blips(len: usize, notes: usize, seed: u64) -> Vec<f64> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let frequency: Vec<f64> = (0..notes).map(|_| 0.05 + 0.1 * rng.random::<f64>()).collect();
+    let phase: Vec<f64> = (0..notes)
+        .map(|_| std::f64::consts::TAU * rng.random::<f64>())
+        .collect();
+    let width = len / 4;
+    let mut x = vec![0.0; len];
+    for (i, (f, p)) in frequency.iter().zip(&phase).enumerate() {
+        let start = i * width / 2;
+        for (t, x) in x[start..].iter_mut().take(width).enumerate() {
+            // numpy's hanning: 0.5 − 0.5 cos(2πt / (width − 1)).
+            let hann = 0.5 - 0.5 * (std::f64::consts::TAU * t as f64 / (width - 1) as f64).cos();
+            *x += hann * (std::f64::consts::TAU * f * t as f64 + p).cos();
+        }
+    }
+    x
+}

@@ -18,6 +18,10 @@ pub(super) struct Work {
     pub modulus_second: Vec<Complex64>,
     /// A row at the averaging scale, before and after its inverse FFT.
     pub low: Vec<Complex64>,
+    pub low_real: Vec<f64>,
+    /// A real signal about to be transformed: the padded input, a modulus, or (gradient)
+    /// the real part of an inverse.
+    pub real: Vec<f64>,
     /// The gradient with respect to the spectra of the padded signal, a first-order modulus
     /// and a second-order modulus.
     pub grad_spectrum: Vec<Complex64>,
@@ -56,6 +60,8 @@ impl Work {
             modulus_first: zeros(n),
             modulus_second: zeros(n),
             low: zeros(n >> log2_t),
+            low_real: vec![0.0; n >> log2_t],
+            real: vec![0.0; n],
             grad_spectrum: zeros(n),
             grad_first: zeros(n),
             grad_second: zeros(n),
@@ -81,16 +87,15 @@ impl Scattering {
         let mut rows = low_rows.chunks_exact_mut(frames);
         let mut second_rows = second_rows.chunks_exact_mut(frames);
         let mut second_z = work.second.iter_mut();
-        pad_reflect(x, padding, &mut work.spectrum);
-        octaves.fft(&mut work.spectrum);
+        pad_reflect(x, padding, &mut work.real);
+        octaves.fft_real(&work.real, &mut work.spectrum);
         let frames = padding.start..padding.end;
+        let (low, low_real) = (&mut work.low, &mut work.low_real);
         let mut low_pass =
-            |spectrum: &[Complex64], octave: u32, row: &mut [f64], octaves: &mut _| {
-                filter_and_subsample(spectrum, &phi[octave as usize], &mut work.low);
-                Octaves::ifft(octaves, &mut work.low);
-                for (r, v) in row.iter_mut().zip(&work.low[frames.clone()]) {
-                    *r = v.re;
-                }
+            |spectrum: &[Complex64], octave: u32, row: &mut [f64], octaves: &mut Octaves| {
+                filter_and_subsample(spectrum, &phi[octave as usize], low);
+                octaves.ifft_real(low, low_real);
+                row.copy_from_slice(&low_real[frames.clone()]);
             };
         low_pass(&work.spectrum, 0, rows.next().unwrap(), octaves);
         for (p1, z1) in psi1.iter().zip(work.first.iter_mut()) {
@@ -98,10 +103,11 @@ impl Scattering {
             filter_and_subsample(&work.spectrum, &p1.levels[0], z1);
             octaves.ifft(z1);
             let u1 = &mut work.modulus_first[..z1.len()];
-            for (u, z) in u1.iter_mut().zip(z1.iter()) {
-                *u = Complex64::new(modulus(*z), 0.0);
+            let real = &mut work.real[..z1.len()];
+            for (u, z) in real.iter_mut().zip(z1.iter()) {
+                *u = modulus(*z);
             }
-            octaves.fft(u1);
+            octaves.fft_real(real, u1);
             low_pass(u1, k1, rows.next().unwrap(), octaves);
             for p2 in psi2.iter().filter(|p2| p2.j > p1.j) {
                 let k2 = p2.j.min(l).saturating_sub(k1);
@@ -109,10 +115,11 @@ impl Scattering {
                 filter_and_subsample(u1, &p2.levels[k1 as usize], z2);
                 octaves.ifft(z2);
                 let u2 = &mut work.modulus_second[..z2.len()];
-                for (u, z) in u2.iter_mut().zip(z2.iter()) {
-                    *u = Complex64::new(modulus(*z), 0.0);
+                let real = &mut work.real[..z2.len()];
+                for (u, z) in real.iter_mut().zip(z2.iter()) {
+                    *u = modulus(*z);
                 }
-                octaves.fft(u2);
+                octaves.fft_real(real, u2);
                 low_pass(u2, k1 + k2, second_rows.next().unwrap(), octaves);
             }
         }
@@ -126,9 +133,9 @@ pub(super) fn modulus(z: Complex64) -> f64 {
 }
 
 /// x reflected about its end samples (numpy's 'reflect', which does not repeat them) to the
-/// padded length, as complex numbers.
+/// padded length.
 #[inline(always)]
-fn pad_reflect(x: &[f64], padding: &Padding, out: &mut [Complex64]) {
+fn pad_reflect(x: &[f64], padding: &Padding, out: &mut [f64]) {
     let (left, n) = (padding.left, x.len());
     for (i, o) in out.iter_mut().enumerate() {
         let at = if i < left {
@@ -138,6 +145,6 @@ fn pad_reflect(x: &[f64], padding: &Padding, out: &mut [Complex64]) {
         } else {
             n - 2 - (i - left - n)
         };
-        *o = Complex64::new(x[at], 0.0);
+        *o = x[at];
     }
 }

@@ -32,13 +32,11 @@ impl Scattering {
         let mut rows = low_rows.chunks_exact(frames);
         let mut second_rows = second_rows.chunks_exact(frames);
         let mut second_z = work.second.iter();
-        let low = &mut work.low;
+        let (low, low_real) = (&mut work.low, &mut work.low_real);
         let mut low_pass = |row: &[f64], octave: u32, out: &mut [Complex64], o: &mut Octaves| {
-            low.fill(Complex64::default());
-            for (v, r) in low[padding.start..padding.end].iter_mut().zip(row) {
-                *v = Complex64::new(*r, 0.0);
-            }
-            o.fft(low);
+            low_real.fill(0.0);
+            low_real[padding.start..padding.end].copy_from_slice(row);
+            o.fft_real(low_real, low);
             let scale = 1.0 / low.len() as f64;
             low.iter_mut().for_each(|v| *v *= scale);
             out.fill(Complex64::default());
@@ -55,37 +53,36 @@ impl Scattering {
                 let z2 = second_z.next().unwrap();
                 let g2 = &mut work.grad_second[..z2.len()];
                 low_pass(second_rows.next().unwrap(), k1 + k2, g2, octaves);
-                through_modulus(g2, z2, octaves);
+                through_modulus(g2, z2, &mut work.real, octaves);
                 upsample_and_filter(g2, &p2.levels[k1 as usize], g1);
             }
-            through_modulus(g1, z1, octaves);
+            through_modulus(g1, z1, &mut work.real, octaves);
             upsample_and_filter(g1, &p1.levels[0], g0);
         }
-        octaves.ifft(g0);
+        octaves.ifft_real(g0, &mut work.grad_padded);
         let n = g0.len() as f64;
-        for (p, g) in work.grad_padded.iter_mut().zip(g0.iter()) {
-            *p = g.re * n;
-        }
+        work.grad_padded.iter_mut().for_each(|p| *p *= n);
         unpad_reflect(&work.grad_padded, padding, grad);
     }
 }
 
 /// From the gradient with respect to the spectrum of U = |z| (in `g`) to the gradient with
 /// respect to the spectrum z came from, in place: back to U (ifft times the length, real part,
-/// since U is real), through the modulus, and to z's spectrum (fft over the length). The two
-/// scalings cancel.
+/// since U is real; `real` holds it), through the modulus, and to z's spectrum (fft over the
+/// length). The two scalings cancel.
 #[inline(always)]
-fn through_modulus(g: &mut [Complex64], z: &[Complex64], octaves: &mut Octaves) {
-    octaves.ifft(g);
-    for (g, z) in g.iter_mut().zip(z) {
+fn through_modulus(g: &mut [Complex64], z: &[Complex64], real: &mut [f64], o: &mut Octaves) {
+    let real = &mut real[..g.len()];
+    o.ifft_real(g, real);
+    for ((g, z), r) in g.iter_mut().zip(z).zip(real.iter()) {
         let m = modulus(*z);
         *g = if m > 0.0 {
-            z * (g.re / m)
+            z * (r / m)
         } else {
             Complex64::default()
         };
     }
-    octaves.fft(g);
+    o.fft(g);
 }
 
 /// The adjoint of `filter_and_subsample`, accumulated: `out[i] += g[i mod len(g)] · filter[i]

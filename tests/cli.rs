@@ -225,12 +225,18 @@ fn demo_needs_no_input_and_writes_audio_and_spectrograms() {
         s.transform(v, &mut out);
         out
     };
-    let (sx, sy) = (coefficients(&mut scattering, &x), coefficients(&mut scattering, &y));
+    let (sx, sy) = (
+        coefficients(&mut scattering, &x),
+        coefficients(&mut scattering, &y),
+    );
     let norm = |v: &mut dyn Iterator<Item = f64>| v.map(|v| v * v).sum::<f64>().sqrt();
     let error = norm(&mut sx.iter().zip(&sy).map(|(a, b)| a - b)) / norm(&mut sx.iter().copied());
     assert!(error < 0.12, "relative scattering error {error}");
     let difference = norm(&mut x.iter().zip(&y).map(|(a, b)| a - b));
-    assert!(difference > 0.5 * norm(&mut x.iter().copied()), "{difference}");
+    assert!(
+        difference > 0.5 * norm(&mut x.iter().copied()),
+        "{difference}"
+    );
 }
 
 #[test]

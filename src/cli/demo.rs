@@ -87,7 +87,9 @@ pub fn lowpass_taps(cutoff_hz: f32, sample_rate: u32, len: usize) -> TapsFile {
 /// from our own seeded generator, so the notes differ from the example's numpy draw.
 pub fn harmonic_blips(len: usize, notes: usize, seed: u64) -> Vec<f64> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let frequency: Vec<f64> = (0..notes).map(|_| 0.05 + 0.1 * rng.random::<f64>()).collect();
+    let frequency: Vec<f64> = (0..notes)
+        .map(|_| 0.05 + 0.1 * rng.random::<f64>())
+        .collect();
     let phase: Vec<f64> = (0..notes)
         .map(|_| std::f64::consts::TAU * rng.random::<f64>())
         .collect();

@@ -294,7 +294,10 @@ mod tests {
         assert_eq!(from_bf16(to_bf16(1.0 + 1.0 / 256.0)), 1.0);
         assert_eq!(from_bf16(to_bf16(1.0 + 3.0 / 256.0)), 1.0 + 4.0 / 256.0);
         // Just above halfway: up.
-        assert_eq!(from_bf16(to_bf16(1.0 + 1.0 / 256.0 + 1e-6)), 1.0 + 2.0 / 256.0);
+        assert_eq!(
+            from_bf16(to_bf16(1.0 + 1.0 / 256.0 + 1e-6)),
+            1.0 + 2.0 / 256.0
+        );
         assert_eq!(dot_bf16(&[to_bf16(2.0); 19], &[0.5; 19]), 19.0);
     }
 }

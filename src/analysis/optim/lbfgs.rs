@@ -105,9 +105,16 @@ pub fn minimize<O: Objective>(
         } else {
             1.0
         };
-        let Some(accepted) =
-            search.search(objective, &x, value, slope, &d, step, &mut next_x, &mut next_g)
-        else {
+        let Some(accepted) = search.search(
+            objective,
+            &x,
+            value,
+            slope,
+            &d,
+            step,
+            &mut next_x,
+            &mut next_g,
+        ) else {
             break StopReason::LineSearch;
         };
         // sᵀy = step · dᵀ(g₁ − g₀).

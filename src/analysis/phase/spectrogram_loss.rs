@@ -280,7 +280,11 @@ impl SpectrogramLoss {
             self.fft.inverse(spectrum, &mut self.time);
             let (skip, range) = self.span(t);
             let window = &self.window[skip..];
-            for ((g, t), w) in gradient[range].iter_mut().zip(&self.time[skip..]).zip(window) {
+            for ((g, t), w) in gradient[range]
+                .iter_mut()
+                .zip(&self.time[skip..])
+                .zip(window)
+            {
                 *g += t * w;
             }
         }

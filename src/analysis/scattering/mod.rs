@@ -24,9 +24,7 @@ mod tests;
 
 pub use reconstruct::{reconstruct, Method, Reconstruction, ReconstructionSettings};
 
-use filter_bank::{
-    centre_frequencies, morlet, periodise, temporal_support, Bank, Filter, Wavelet,
-};
+use filter_bank::{centre_frequencies, morlet, periodise, temporal_support, Bank, Filter, Wavelet};
 use octaves::Octaves;
 use rustfft::num_complex::Complex64;
 
@@ -147,7 +145,10 @@ impl Scattering {
                     xi,
                     sigma,
                     j: j2,
-                    levels: std::iter::once(base).chain(levels).map(Filter::from).collect(),
+                    levels: std::iter::once(base)
+                        .chain(levels)
+                        .map(Filter::from)
+                        .collect(),
                 }
             })
             .collect();

@@ -35,7 +35,11 @@ impl Octaves {
             .map(|n| planner.plan_fft_inverse(n))
             .collect();
         let real = lengths
-            .map(|n| (n >= 4).then(|| RealFft::new(&mut planner, n).ok()).flatten())
+            .map(|n| {
+                (n >= 4)
+                    .then(|| RealFft::new(&mut planner, n).ok())
+                    .flatten()
+            })
             .collect();
         let scratch = (forward.iter().chain(&inverse))
             .map(|f| f.get_inplace_scratch_len())
@@ -50,15 +54,11 @@ impl Octaves {
         }
     }
 
+    /// The k of the plans for length `padded >> k`.
     fn octave(&self, len: usize) -> usize {
-        (self.forward[0].len().trailing_zeros() - len.trailing_zeros()) as usize
-    }
-
-    fn plan(plans: &[Arc<dyn Fft<f64>>], len: usize) -> &Arc<dyn Fft<f64>> {
-        let k = plans[0].len().trailing_zeros() - len.trailing_zeros();
-        let plan = &plans[k as usize];
-        debug_assert_eq!(plan.len(), len);
-        plan
+        let k = (self.forward[0].len().trailing_zeros() - len.trailing_zeros()) as usize;
+        debug_assert_eq!(self.forward[k].len(), len);
+        k
     }
 
     /// `spectrum` = the FFT of the real signal `x` (same length), every bin: the real FFT's
@@ -105,12 +105,14 @@ impl Octaves {
 
     /// In place, X[k] = Σ x[n] e^(−2πikn/N).
     pub fn fft(&mut self, x: &mut [Complex64]) {
-        Self::plan(&self.forward, x.len()).process_with_scratch(x, &mut self.scratch);
+        let k = self.octave(x.len());
+        self.forward[k].process_with_scratch(x, &mut self.scratch);
     }
 
     /// In place, x[n] = (1/N) Σ X[k] e^(2πikn/N).
     pub fn ifft(&mut self, x: &mut [Complex64]) {
-        Self::plan(&self.inverse, x.len()).process_with_scratch(x, &mut self.scratch);
+        let k = self.octave(x.len());
+        self.inverse[k].process_with_scratch(x, &mut self.scratch);
         let scale = 1.0 / x.len() as f64;
         x.iter_mut().for_each(|v| *v *= scale);
     }

@@ -117,7 +117,9 @@ fn the_bold_driver_and_lbfgs_lower_the_loss_from_noise() {
 
 #[test]
 fn a_filter_s_nonzero_runs_are_cut_at_block_edges() {
-    let filter = Filter::from(vec![0.0, 1.0, 2.0, 0.0, 0.0, 3.0, 4.0, 5.0, 6.0, 0.0, 7.0, 0.0]);
+    let filter = Filter::from(vec![
+        0.0, 1.0, 2.0, 0.0, 0.0, 3.0, 4.0, 5.0, 6.0, 0.0, 7.0, 0.0,
+    ]);
     assert_eq!(filter.nonzero, vec![1..3, 5..9, 10..11]);
     let pieces: Vec<_> = filter.pieces(4).collect();
     assert_eq!(pieces, vec![1..3, 5..8, 8..9, 10..11]);

@@ -63,16 +63,27 @@ fn scattering_texture(dir: &std::path::Path) -> Result<f64, String> {
     let mut scattering = Scattering::new(6, x.len(), (16, 1))?;
     let mut target = vec![0.0; scattering.paths().len() * scattering.frames()];
     scattering.transform(&x, &mut target);
-    let start = gaussian_noise(x.len(), 1.0, 0).iter().map(|v| *v as f64).collect();
+    let start = gaussian_noise(x.len(), 1.0, 0)
+        .iter()
+        .map(|v| *v as f64)
+        .collect();
     let settings = ReconstructionSettings {
         method: Method::Lbfgs,
         iterations: TEXTURE_ITERATIONS,
         ..Default::default()
     };
-    let bar = progress_bar(TEXTURE_ITERATIONS, "rebuilding from scattering coefficients");
-    let found = reconstruct(&mut scattering, &target, start, &settings, &|| false, &mut |_, _| {
-        bar.inc(1)
-    })?;
+    let bar = progress_bar(
+        TEXTURE_ITERATIONS,
+        "rebuilding from scattering coefficients",
+    );
+    let found = reconstruct(
+        &mut scattering,
+        &target,
+        start,
+        &settings,
+        &|| false,
+        &mut |_, _| bar.inc(1),
+    )?;
     bar.finish_and_clear();
     let peak = (x.iter().chain(&found.signal)).fold(0.0f64, |m, v| m.max(v.abs()));
     for (name, signal) in [("harmonic", &x), ("harmonic_rebuilt", &found.signal)] {

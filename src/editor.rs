@@ -16,6 +16,7 @@ use crate::params::host::{HostParam, PluginParams};
 use crate::params::{Choice, Group, ParamId, ALL_PARAMS};
 use crate::stages::frame_memory::{FrameOrder, ReorderMode};
 use crate::stages::phase::PhaseRebuild;
+use crate::stages::texture::status::lock;
 use crate::taps_file::TapsFile;
 
 /// Frequencies of the response curve, linearly spaced (the curve is drawn on a log axis).
@@ -70,7 +71,7 @@ impl NiceEguiApp for EditorApp {
         let column = |id: &ParamId| match id.spec().group {
             Group::Denoise | Group::Output => 0,
             Group::Spectral | Group::Phase => 1,
-            Group::Reorder => 2,
+            Group::Reorder | Group::Texture => 2,
         };
         ui.columns(3, |columns| {
             for (c, ui) in columns.iter_mut().enumerate() {
@@ -95,6 +96,7 @@ impl NiceEguiApp for EditorApp {
             self.learn_progress(&mut columns[0]);
             self.phase_progress(&mut columns[0]);
             self.embedding_plot(&mut columns[1]);
+            self.texture_progress(&mut columns[1]);
         });
         ui.separator();
         let shared = &self.params.shared;
@@ -330,6 +332,55 @@ impl EditorApp {
             }
         }
         ui.label(line);
+    }
+
+    /// The texture's reconstruction: how far it is, the error of what plays, and the relative
+    /// error at every evaluation on a log axis (1 at the top, 0.01 at the bottom).
+    fn texture_progress(&self, ui: &mut egui::Ui) {
+        let order = FrameOrder::from_index(self.params.get(ParamId::ReorderOrder).plain() as usize);
+        if order != FrameOrder::Texture {
+            return;
+        }
+        let status = &self.params.shared.texture;
+        let message = lock(&status.message).clone();
+        if !message.is_empty() {
+            ui.colored_label(ORANGE, format!("Texture: {message}"));
+            return;
+        }
+        let curve = lock(&status.curve).clone();
+        let error = status.relative_error.load(Ordering::Relaxed);
+        let mut line = format!(
+            "Texture: {:.0} % (J {}), error {}",
+            100.0 * status.progress.load(Ordering::Relaxed),
+            status.j.load(Ordering::Relaxed),
+            if error.is_finite() {
+                format!("{:.1} %", 100.0 * error)
+            } else {
+                "-".into()
+            },
+        );
+        if status.playing.load(Ordering::Relaxed) {
+            line += ", playing";
+        }
+        ui.label(line);
+        let (rect, _) =
+            ui.allocate_exact_size(egui::vec2(ui.available_width(), 80.0), egui::Sense::hover());
+        let painter = ui.painter_at(rect);
+        painter.rect_filled(rect, 2.0, egui::Color32::from_gray(24));
+        if curve.len() < 2 {
+            return;
+        }
+        let last = (curve.len() - 1) as f32;
+        let points: Vec<egui::Pos2> = (curve.iter().enumerate())
+            .map(|(i, e)| {
+                let y = -e.clamp(1e-2, 1.0).log10() / 2.0;
+                egui::pos2(
+                    rect.left() + rect.width() * i as f32 / last,
+                    rect.top() + rect.height() * y,
+                )
+            })
+            .collect();
+        painter.add(egui::Shape::line(points, egui::Stroke::new(1.5, ORANGE)));
     }
 
     /// What the learn mode has gathered and what its last design expects.

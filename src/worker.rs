@@ -171,6 +171,11 @@ impl Worker {
         }
     }
 
+    /// True when jobs run inside `submit` (offline): a job may then do all its work at once.
+    pub fn runs_inline(&self) -> bool {
+        matches!(self.executor, Executor::Inline { .. })
+    }
+
     /// Jobs dropped because a lane was full, since the worker started.
     pub fn dropped_jobs(&self) -> u64 {
         self.shared.dropped_jobs.load(Ordering::Relaxed)

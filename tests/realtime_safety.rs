@@ -337,3 +337,54 @@ fn hostile_input_never_produces_nan_inf_or_subnormal_output_and_the_engine_recov
         assert!(err < -100.0, "{err:.1} dB");
     }
 }
+
+/// Texture order on a frozen capture: the reconstruction runs on the worker in a chain of
+/// jobs, each partial texture crossfading in over the last while the loop plays, all under
+/// the guard. The texture playing first is rougher than the last: it came into focus.
+#[test]
+fn a_texture_comes_into_focus_without_allocating_on_the_audio_thread() {
+    let (rate, music) = stereo_excerpt("music/violin.wav", 2.0);
+    let layout = Layout::from_values(|id| match id {
+        ParamId::ReorderMode => 2.0,
+        ParamId::ReorderLength => 0.25,
+        _ => id.spec().default,
+    });
+    let shared = Arc::new(EngineShared::default());
+    let config = EngineConfig::new(rate as f32, 2, Executor::Thread).with_layout(layout);
+    let mut engine = Engine::new(config, shared.clone()).unwrap();
+    engine.set(ParamId::ReorderOrder, 5.0);
+    engine.set(ParamId::TextureJ, 6.0);
+    engine.set(ParamId::TextureIterations, 40.0);
+    let mut chans = music.clone();
+    play_paced(&mut engine, &mut chans, &music, |engine, k, _| {
+        // A capture taken, released and taken again: the first texture is superseded.
+        engine.set(ParamId::ReorderCapture, ((k / 30) % 2) as f32);
+    });
+    engine.set(ParamId::ReorderCapture, 1.0);
+    let status = &shared.texture;
+    let mut first_heard = None;
+    let mut tail = [vec![0.0f32; 512], vec![0.0f32; 512]];
+    let silence = [vec![0.0f32; 512], vec![0.0f32; 512]];
+    // Until the reconstruction is complete and heard (at most two minutes, however busy).
+    for _ in 0..60_000 {
+        guarded_block(&mut engine, &mut tail, &silence, 0, 512);
+        if status.playing.load(Ordering::Relaxed) {
+            first_heard.get_or_insert(status.relative_error.load(Ordering::Relaxed));
+            if status.progress.load(Ordering::Relaxed) >= 1.0 {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let first = first_heard.expect("no texture was heard");
+    // Time for the last job to hand its texture over.
+    for _ in 0..50 {
+        guarded_block(&mut engine, &mut tail, &silence, 0, 512);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let last = status.relative_error.load(Ordering::Relaxed);
+    eprintln!("relative error of the first texture heard {first:.3}, of the last {last:.3}");
+    assert!(last < first, "{last} vs {first}");
+    assert!(chans.iter().chain(&tail).flatten().all(|x| x.is_finite()));
+    assert!(tail[0].iter().any(|x| *x != 0.0), "the texture is silent");
+}

@@ -136,8 +136,8 @@ fn the_reference_procedure_tracks_kymatios_loss_history() {
         ..Default::default()
     };
     let found = reconstruct(
-        &mut s,
-        &target,
+        s,
+        target,
         numbers(&example["start"]),
         &settings,
         &|| false,

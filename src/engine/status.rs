@@ -9,6 +9,7 @@ use atomic_float::AtomicF32;
 use crate::stages::denoise::DenoiseStatus;
 use crate::stages::frame_memory::ReorderStatus;
 use crate::stages::phase::PhaseStatus;
+use crate::stages::texture::TextureStatus;
 use crate::taps_file::TapsSlot;
 
 #[derive(Default)]
@@ -18,6 +19,7 @@ pub struct EngineShared {
     pub denoise: DenoiseStatus,
     pub reorder: ReorderStatus,
     pub phase: PhaseStatus,
+    pub texture: TextureStatus,
 }
 
 /// The engine's own figures, written lock-free by the audio thread.

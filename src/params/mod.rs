@@ -17,6 +17,7 @@ pub enum Group {
     Spectral,
     Reorder,
     Phase,
+    Texture,
     Output,
 }
 
@@ -27,6 +28,7 @@ impl Group {
             Group::Spectral => "Spectral",
             Group::Reorder => "Reorder",
             Group::Phase => "Phase",
+            Group::Texture => "Texture",
             Group::Output => "Output",
         }
     }

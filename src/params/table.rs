@@ -10,6 +10,7 @@ use crate::dsp::stft::{OVERLAPS, WINDOW_SIZES};
 use crate::stages::frame_memory::{FrameOrder, ReorderMode};
 use crate::stages::frame_ops::PhaseMode;
 use crate::stages::phase::PhaseRebuild;
+use crate::stages::texture::TextureMethod;
 
 /// Filter lengths the learn modes offer (81 is the classic lab's).
 pub const LEARN_TAPS: [usize; 9] = [16, 32, 64, 81, 128, 256, 512, 1024, 2048];
@@ -53,7 +54,7 @@ const fn named<C: Choice>() -> ParamKind {
     ParamKind::Named { names: C::NAMES }
 }
 
-use Group::{Denoise, Output, Phase, Reorder, Spectral};
+use Group::{Denoise, Output, Phase, Reorder, Spectral, Texture};
 use ParamKind::{Fraction, Toggle};
 
 param_table! {
@@ -165,6 +166,35 @@ param_table! {
     // waits for the host to re-activate the plugin, like the STFT layout.
     PhaseLookahead: param("phase_lookahead", "Phase Look-ahead", Phase, Toggle, 0.0)
         .sets_layout(),
+    // The texture of a frozen capture (frame order Texture): a new setting starts it over.
+    TextureJ: param(
+        "texture_j",
+        "Texture J",
+        Texture,
+        ParamKind::Integer { min: 1, max: 14 },
+        8.0,
+    ),
+    TextureQ: param(
+        "texture_q",
+        "Texture Q",
+        Texture,
+        ParamKind::Integer { min: 1, max: 32 },
+        8.0,
+    ),
+    TextureIterations: param(
+        "texture_iterations",
+        "Texture Iterations",
+        Texture,
+        ParamKind::Integer { min: 1, max: 1000 },
+        100.0,
+    ),
+    TextureMethod: param(
+        "texture_method",
+        "Texture Method",
+        Texture,
+        named::<TextureMethod>(),
+        1.0, // L-BFGS
+    ),
     OutMix: param("out_mix", "Dry/Wet", Output, Fraction, 1.0),
     OutGain: param(
         "out_gain",
@@ -199,6 +229,7 @@ mod tests {
         round_trips::<Weighting>();
         round_trips::<TsneMethod>();
         round_trips::<PhaseRebuild>();
+        round_trips::<TextureMethod>();
     }
 
     #[test]
@@ -210,6 +241,7 @@ mod tests {
                 "spec" => Group::Spectral,
                 "reorder" => Group::Reorder,
                 "phase" => Group::Phase,
+                "texture" => Group::Texture,
                 _ => Group::Output,
             };
             assert_eq!(p.group, expected, "{}", p.id);

@@ -1,5 +1,5 @@
 //! The real-time stages of the chain, in order: `denoise` (FIR, learned in the background),
-//! `spectral` (the STFT, whose frames go through the frame stages `frame_memory` and
+//! `spectral` (the STFT, whose frames go through the frame stages `frame_memory`, `texture`,
 //! `frame_ops`, then `phase`), and `output` (dry/wet, gain, bypass).
 //!
 //! Every stage follows one contract, `Stage`: it takes the parameters of its groups, resets,
@@ -10,9 +10,11 @@
 pub mod denoise;
 pub mod frame_memory;
 pub mod frame_ops;
+mod loop_recorder;
 pub mod output;
 pub mod phase;
 pub mod spectral;
+pub mod texture;
 
 use crate::dsp::smoother::Smoother;
 use crate::dsp::stft::FrameBuffers;

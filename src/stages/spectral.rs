@@ -1,5 +1,5 @@
 //! The spectral stage: the streaming STFT, whose every frame goes through the frame stages in
-//! order (frame memory and order, frame operations, phase), then back to audio. Its latency is
+//! order (frame memory and order, texture, frame operations, phase), then back to audio. Its latency is
 //! the STFT window plus what the frame memory and the phase stage's look-ahead add.
 
 use std::sync::Arc;
@@ -8,15 +8,20 @@ use super::frame_memory::ReorderMode;
 use super::frame_memory::{FrameMemory, MemoryLayout};
 use super::frame_ops::FrameOps;
 use super::phase::{PhaseLayout, PhaseStage};
+use super::texture::TextureStage;
 use super::{Clock, FrameStage, Stage};
-use crate::dsp::stft::StreamingStft;
+use crate::dsp::stft::{StftLayout, StreamingStft};
 use crate::engine::{EngineConfig, EngineShared};
 use crate::params::{Group, ParamId};
 use crate::worker::{Job, Worker};
 
+/// Crossfade of a texture over the captured loop, and of each partial result over the last.
+const TEXTURE_FADE_MS: f32 = 50.0;
+
 pub struct SpectralStage {
     stft: StreamingStft,
     memory: FrameMemory,
+    texture: TextureStage,
     ops: FrameOps,
     phase: PhaseStage,
     hop: usize,
@@ -43,19 +48,34 @@ impl SpectralStage {
             hop,
         };
         let memory = FrameMemory::new(memory, owner, shared.clone());
+        let loop_frames = match layout.reorder {
+            ReorderMode::Capture => memory.frames(),
+            _ => 0,
+        };
         let phase = PhaseLayout {
             channels: config.channels,
             window: layout.window,
             hop,
             sample_rate: config.sample_rate,
-            loop_frames: match layout.reorder {
-                ReorderMode::Capture => memory.frames(),
-                _ => 0,
-            },
+            loop_frames,
             lookahead: layout.phase_lookahead,
         };
+        let frames = StftLayout {
+            n_fft: layout.window,
+            hop,
+            win: layout.window,
+            center: false,
+        };
+        let fade_step = hop as f32 / (TEXTURE_FADE_MS / 1000.0 * config.sample_rate);
         Ok(Self {
             stft,
+            texture: TextureStage::new(
+                frames,
+                loop_frames,
+                fade_step.min(1.0),
+                owner,
+                shared.clone(),
+            ),
             memory,
             ops: FrameOps::new(layout.window / 2 + 1),
             phase: PhaseStage::new(phase, owner, shared),
@@ -65,8 +85,13 @@ impl SpectralStage {
     }
 
     /// The frame stages in chain order: a new frame stage is one more entry.
-    fn frame_stages(&mut self) -> [&mut dyn FrameStage; 3] {
-        [&mut self.memory, &mut self.ops, &mut self.phase]
+    fn frame_stages(&mut self) -> [&mut dyn FrameStage; 4] {
+        [
+            &mut self.memory,
+            &mut self.texture,
+            &mut self.ops,
+            &mut self.phase,
+        ]
     }
 
     /// Runs a chunk (one slice per channel) through the transform in place. The phase stage
@@ -75,14 +100,17 @@ impl SpectralStage {
         let Self {
             stft,
             memory,
+            texture,
             ops,
             phase,
             ..
         } = self;
         stft.process(io, |frame| {
             memory.apply(frame);
+            texture.follow(memory.looping());
+            texture.apply(frame);
             ops.apply(frame);
-            phase.follow(memory.looping(), memory.segment_playing(), &ops.settings);
+            phase.follow(texture.looping(), memory.segment_playing(), &ops.settings);
             phase.apply(frame);
         });
     }
@@ -90,7 +118,12 @@ impl SpectralStage {
 
 impl Stage for SpectralStage {
     fn groups(&self) -> &'static [Group] {
-        &[Group::Spectral, Group::Reorder, Group::Phase]
+        &[
+            Group::Spectral,
+            Group::Reorder,
+            Group::Texture,
+            Group::Phase,
+        ]
     }
 
     fn set(&mut self, id: ParamId, value: f32, _: Clock) {
@@ -115,12 +148,15 @@ impl Stage for SpectralStage {
 
     fn submit(&mut self, worker: &Worker, _: Clock) {
         self.memory.submit(worker);
+        self.texture.submit(worker);
         self.phase.submit(worker);
     }
 
     fn receive(&mut self, job: Box<dyn Job>, _: &Worker, _: Clock) {
         if self.phase.owns(job.as_ref()) {
             self.phase.receive(job);
+        } else if self.texture.owns(job.as_ref()) {
+            self.texture.receive(job);
         } else {
             self.memory.receive(job);
         }
@@ -129,5 +165,6 @@ impl Stage for SpectralStage {
     fn publish(&self, shared: &EngineShared) {
         self.memory.publish(&shared.reorder, self.seconds_per_frame);
         self.phase.publish(&shared.phase);
+        self.texture.publish(&shared.texture);
     }
 }

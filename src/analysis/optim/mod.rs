@@ -7,7 +7,7 @@ mod history;
 mod lbfgs;
 mod line_search;
 
-pub use lbfgs::{minimize, LbfgsSettings, Minimum, StopReason};
+pub use lbfgs::{minimize, Lbfgs, LbfgsSettings, Minimum, StopReason};
 
 /// A function to minimise, with its gradient.
 pub trait Objective {

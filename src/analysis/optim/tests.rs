@@ -98,3 +98,37 @@ fn stops_when_asked_and_when_told_how_many_iterations() {
     let m = minimize(&mut Rosenbrock, x0, &settings, &|| true, &mut |_, _, _| {});
     assert_eq!((m.stop, m.iterations), (StopReason::Cancelled, 0));
 }
+
+#[test]
+fn a_run_paused_every_few_iterations_takes_the_same_steps_as_one_run() {
+    let x0: Vec<f64> = (0..10)
+        .map(|i| if i % 2 == 0 { -1.2 } else { 1.0 })
+        .collect();
+    let settings = LbfgsSettings {
+        max_iterations: 40,
+        ..Default::default()
+    };
+    let (mut whole, mut paused) = (Vec::new(), Vec::new());
+    let m = minimize(
+        &mut Rosenbrock,
+        x0.clone(),
+        &settings,
+        &never,
+        &mut |k, f, _| whole.push((k, f)),
+    );
+    let mut lbfgs = Lbfgs::new(&mut Rosenbrock, x0, &settings);
+    let mut calls = 0;
+    while lbfgs
+        .run(&mut Rosenbrock, 3, &never, &mut |k, f, _| {
+            paused.push((k, f))
+        })
+        .is_none()
+    {
+        calls += 1;
+    }
+    assert_eq!(calls, 13, "40 iterations, three at a time");
+    assert_eq!(paused, whole);
+    let resumed = lbfgs.into_minimum();
+    assert_eq!(resumed.x, m.x);
+    assert_eq!(resumed.stop, StopReason::Iterations);
+}

@@ -22,7 +22,7 @@ mod reconstruct;
 #[cfg(test)]
 mod tests;
 
-pub use reconstruct::{reconstruct, Method, Reconstruction, ReconstructionSettings};
+pub use reconstruct::{reconstruct, Method, Reconstruction, ReconstructionSettings, Reconstructor};
 
 use filter_bank::{centre_frequencies, morlet, periodise, temporal_support, Bank, Filter, Wavelet};
 use octaves::Octaves;

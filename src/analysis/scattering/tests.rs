@@ -97,8 +97,8 @@ fn the_bold_driver_and_lbfgs_lower_the_loss_from_noise() {
             ..Default::default()
         };
         let found = reconstruct(
-            &mut s,
-            &target,
+            Scattering::new(5, shape, (8, 1)).unwrap(),
+            target.clone(),
             noise(shape, 7),
             &settings,
             &|| false,

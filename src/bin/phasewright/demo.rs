@@ -77,8 +77,8 @@ fn scattering_texture(dir: &std::path::Path) -> Result<f64, String> {
         "rebuilding from scattering coefficients",
     );
     let found = reconstruct(
-        &mut scattering,
-        &target,
+        scattering,
+        target,
         start,
         &settings,
         &|| false,

@@ -80,8 +80,8 @@ impl ScatterArgs {
         let bar = progress_bar(self.iters, "reconstructing");
         let began = Instant::now();
         let found = reconstruct(
-            &mut scattering,
-            &target,
+            scattering,
+            target,
             start,
             &settings,
             &|| false,

@@ -15,6 +15,9 @@ crate::choice! {
         Tsne = "t-SNE",
         /// A nearest-neighbour walk that plays every frame once.
         Walk = "Walk",
+        /// The capture's loop in order, resynthesised from its scattering coefficients (the
+        /// texture stage); elsewhere, frames play in order.
+        Texture = "Texture",
     }
 }
 
@@ -22,7 +25,7 @@ impl FrameOrder {
     /// The orders the worker computes from the frames' features.
     pub(super) fn embedding(self) -> Option<Embedding> {
         match self {
-            FrameOrder::Reverse | FrameOrder::Random => None,
+            FrameOrder::Reverse | FrameOrder::Random | FrameOrder::Texture => None,
             FrameOrder::Pca => Some(Embedding::Pca),
             FrameOrder::Tsne => Some(Embedding::Tsne),
             FrameOrder::Walk => Some(Embedding::Walk),
@@ -51,7 +54,8 @@ impl Default for FrameOrderSettings {
     }
 }
 
-/// Fills `order` with a reverse or a random order (seeded by the settings and `draw`); false
+/// Fills `order` with a reverse, random (seeded by the settings and `draw`) or the natural
+/// order (Texture); false
 /// for similarity orders, which the worker computes.
 pub(super) fn draw_order(settings: &FrameOrderSettings, order: &mut [usize], draw: u64) -> bool {
     let len = order.len();
@@ -70,6 +74,12 @@ pub(super) fn draw_order(settings: &FrameOrderSettings, order: &mut [usize], dra
             }
             for i in (1..len).rev() {
                 order.swap(i, rng.random_range(0..=i));
+            }
+            true
+        }
+        FrameOrder::Texture => {
+            for (i, o) in order.iter_mut().enumerate() {
+                *o = i;
             }
             true
         }

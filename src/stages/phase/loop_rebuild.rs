@@ -11,6 +11,7 @@ use super::rebuild_job::RebuildWork;
 use crate::dsp::stft::FrameBuffers;
 use crate::engine::job_slot::{JobSlot, Request};
 use crate::stages::frame_memory::LoopFrame;
+use crate::stages::loop_recorder::LoopRecorder;
 use crate::worker::{Job, Worker};
 
 /// Requests in circulation: one recording or out, one waiting to play, one playing.
@@ -18,10 +19,7 @@ pub(super) const POOL: usize = 3;
 
 pub(super) struct LoopRebuild {
     jobs: JobSlot<RebuildWork>,
-    /// The loop being recorded, how many of its positions have been seen, and which.
-    recording: Option<Box<Request<RebuildWork>>>,
-    seen: Vec<bool>,
-    seen_count: usize,
+    recorder: LoopRecorder<RebuildWork>,
     /// A complete recording waiting for the next chunk start, to go to the worker.
     outgoing: Option<Box<Request<RebuildWork>>>,
     /// The loop and iteration count last sent (or playing), so it is asked once.
@@ -40,9 +38,7 @@ impl LoopRebuild {
     pub fn new(jobs: JobSlot<RebuildWork>, max_frames: usize, fade_step: f32) -> Self {
         Self {
             jobs,
-            recording: None,
-            seen: vec![false; max_frames],
-            seen_count: 0,
+            recorder: LoopRecorder::new(max_frames),
             outgoing: None,
             asked: None,
             playing: None,
@@ -91,41 +87,11 @@ impl LoopRebuild {
         }
     }
 
-    fn record(&mut self, at: LoopFrame, frame: &mut FrameBuffers) {
-        if self.asked == Some((at.serial, self.iterations)) || at.len > self.seen.len() {
+    fn record(&mut self, at: LoopFrame, frame: &FrameBuffers) {
+        if self.asked == Some((at.serial, self.iterations)) {
             return;
         }
-        let fresh = self
-            .recording
-            .as_ref()
-            .is_some_and(|r| r.work.serial == at.serial && r.work.frames == at.len);
-        if !fresh {
-            let Some(mut request) = self.recording.take().or_else(|| self.jobs.take()) else {
-                return;
-            };
-            request.work.serial = at.serial;
-            request.work.frames = at.len;
-            self.seen[..at.len].fill(false);
-            self.seen_count = 0;
-            self.recording = Some(request);
-        }
-        let Some(request) = self.recording.as_mut() else {
-            return;
-        };
-        for ch in 0..frame.channels() {
-            let range = request.work.range(ch, at.position);
-            if let Some(row) = request.work.magnitude.get_mut(range) {
-                for (m, c) in row.iter_mut().zip(frame.channel(ch).iter()) {
-                    *m = c.norm();
-                }
-            }
-        }
-        if !self.seen[at.position] {
-            self.seen[at.position] = true;
-            self.seen_count += 1;
-        }
-        if self.seen_count == at.len {
-            let mut request = self.recording.take().expect("recording");
+        if let Some(mut request) = self.recorder.record(at, frame, &mut self.jobs) {
             request.work.iterations = self.iterations;
             self.asked = Some((at.serial, self.iterations));
             if let Some(stale) = self.outgoing.replace(request) {
@@ -167,8 +133,8 @@ impl LoopRebuild {
     /// Forgets loops and results; jobs still out come back stale.
     pub fn reset(&mut self) {
         self.jobs.supersede();
+        self.recorder.clear(&mut self.jobs);
         let held = [
-            self.recording.take(),
             self.outgoing.take(),
             self.playing.take(),
             self.waiting.take(),

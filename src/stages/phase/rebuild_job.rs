@@ -9,9 +9,11 @@ use super::PhaseStatus;
 use crate::analysis::phase::{
     griffin_lim, griffin_lim_loop, pghi, Acceleration, GlaSettings, InitialPhase, TOLERANCE,
 };
-use crate::dsp::stft::{stft, StftLayout};
+use crate::dsp::stft::{stft, FrameBuffers, StftLayout};
 use crate::engine::job_slot::Work;
 use crate::engine::EngineShared;
+use crate::stages::frame_memory::LoopFrame;
+use crate::stages::loop_recorder::LoopWork;
 use crate::worker::{Cancel, Lane};
 
 /// One loop of `frames` frames, every channel: magnitudes out, phases back, in buffers made
@@ -67,6 +69,29 @@ impl RebuildWork {
     pub(super) fn range(&self, ch: usize, frame: usize) -> std::ops::Range<usize> {
         let start = (ch * self.frames + frame) * self.bins;
         start..start + self.bins
+    }
+}
+
+impl LoopWork for RebuildWork {
+    fn begin(&mut self, at: LoopFrame) {
+        self.serial = at.serial;
+        self.frames = at.len;
+    }
+
+    fn records(&self, at: LoopFrame) -> bool {
+        self.serial == at.serial && self.frames == at.len
+    }
+
+    /// Keeps the frame's magnitudes.
+    fn store(&mut self, position: usize, frame: &FrameBuffers) {
+        for ch in 0..frame.channels() {
+            let range = self.range(ch, position);
+            if let Some(row) = self.magnitude.get_mut(range) {
+                for (m, c) in row.iter_mut().zip(frame.spectrum(ch)) {
+                    *m = c.norm();
+                }
+            }
+        }
     }
 }
 

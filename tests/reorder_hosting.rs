@@ -182,8 +182,11 @@ fn a_capture_loops_exactly_in_each_order_and_lets_the_input_through_before_and_a
         let before = delayed(WINDOW..on - WINDOW);
         let after = delayed(off + 2 * WINDOW + RATE as usize / 10..input[0].len() - WINDOW);
         // While frozen (past the fade-in): a loop of `frames` hops, except Random, which draws
-        // a new permutation each pass.
-        let looped = on + WINDOW + RATE as usize / 5;
+        // a new permutation each pass. Texture plays the captured loop once, then its texture.
+        let mut looped = on + WINDOW + RATE as usize / 5;
+        if *name == "Texture" {
+            looped += period;
+        }
         let loop_db = relative_error_db(
             &out[0][looped + period..looped + 2 * period],
             &out[0][looped..looped + period],

@@ -310,3 +310,6 @@ impl FrameStage for TextureStage {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -13,6 +13,7 @@ use nice_plug_egui::{
 use crate::analysis::denoise::live::LearnMode;
 use crate::dsp::fir::magnitude_response_db;
 use crate::params::host::{HostParam, PluginParams};
+use crate::params::presets::FACTORY;
 use crate::params::{Choice, Group, ParamId, ALL_PARAMS};
 use crate::stages::frame_memory::{FrameOrder, ReorderMode};
 use crate::stages::phase::PhaseRebuild;
@@ -65,7 +66,23 @@ impl NiceEguiApp for EditorApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
         let Some(gui) = &self.gui else { return };
         let setter = gui.param_setter();
-        ui.heading("Phasewright");
+        ui.horizontal(|ui| {
+            ui.heading("Phasewright");
+            ui.add_space(24.0);
+            egui::ComboBox::from_id_salt("preset")
+                .selected_text("Factory presets")
+                .width(280.0)
+                .show_ui(ui, |ui| {
+                    for preset in &FACTORY {
+                        let item = ui.selectable_label(false, preset.name);
+                        if item.on_hover_text(preset.purpose).clicked() {
+                            for (id, value) in preset.values() {
+                                self.params.get(id).set_plain(&setter, value);
+                            }
+                        }
+                    }
+                });
+        });
         ui.separator();
         // Three columns: the denoiser and the output; the spectral stage and phase; reordering.
         let column = |id: &ParamId| match id.spec().group {

@@ -20,7 +20,7 @@ pub mod stages;
 pub mod taps_file;
 pub mod worker;
 
-use engine::{Engine, EngineConfig, EngineShared, Layout};
+use engine::{Engine, EngineConfig, EngineShared, Layout, Transport};
 use params::host::PluginParams;
 use params::ALL_PARAMS;
 use worker::Executor;
@@ -28,6 +28,7 @@ use worker::Executor;
 pub struct Phasewright {
     params: Arc<PluginParams>,
     engine: Option<Engine>,
+    transport: Transport,
     /// Set once a restart has been asked for, so the host is asked only once.
     restart_requested: bool,
 }
@@ -42,6 +43,7 @@ impl Default for Phasewright {
                 editor_state,
             )),
             engine: None,
+            transport: Transport::new(1),
             restart_requested: false,
         }
     }
@@ -126,6 +128,7 @@ impl Plugin for Phasewright {
             engine.set(id, self.params.get(id).plain());
         }
         context.set_latency_samples(engine.latency() as u32);
+        self.transport = Transport::new(buffer_config.max_buffer_size);
         self.restart_requested = false;
         self.engine = Some(engine);
         true
@@ -135,6 +138,7 @@ impl Plugin for Phasewright {
         if let Some(engine) = &mut self.engine {
             engine.reset();
         }
+        self.transport.unplace();
     }
 
     fn process(
@@ -149,6 +153,9 @@ impl Plugin for Phasewright {
         for id in ALL_PARAMS {
             engine.set(id, self.params.get(id).plain());
         }
+        let transport = context.transport();
+        let (playing, position) = (transport.playing, transport.pos_samples());
+        self.transport.follow(engine, playing, position);
         let reference = aux.inputs.first().map(|b| b.as_slice_immutable());
         engine.process(buffer.as_slice(), reference);
         // A new layout changes the latency or the memory, which needs a new activation.

@@ -190,7 +190,7 @@ fn params_lists_every_parameter_as_json() {
     assert_eq!(ids, expected);
     let window = list.iter().find(|p| p["id"] == "spec_window").unwrap();
     assert_eq!(window["default"], 2048);
-    assert_eq!(window["automatable"], false);
+    assert_eq!(window["layout"], true);
 }
 
 #[test]
@@ -395,4 +395,41 @@ fn plot_spectrogram_draws_a_file_and_refuses_a_missing_one() {
     let missing = phasewright(&["plot-spectrogram", "/nonexistent.wav", "-o", path(&png)]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("nonexistent"));
+}
+
+/// A factory preset by name renders as its settings given one by one, and a name that is
+/// neither a preset nor a file is refused with the list of presets.
+#[test]
+fn render_takes_a_factory_preset_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = data("speech/espeak_01_en.wav");
+    let (by_name, by_hand) = (dir.path().join("a.wav"), dir.path().join("b.wav"));
+    let render = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["render", path(&input), "-o", path(out)];
+        args.extend(extra);
+        ok(&phasewright(&args));
+        std::fs::read(out).unwrap()
+    };
+    let preset = render(&by_name, &["--preset", "PHASE RESET ROBOT"]);
+    let settings = [
+        "--set",
+        "denoise_enable=off",
+        "--set",
+        "spec_window=1024",
+        "--set",
+        "spec_phase=zero",
+    ];
+    assert!(preset == render(&by_hand, &settings));
+    assert!(preset != std::fs::read(&input).unwrap());
+    let refused = phasewright(&[
+        "render",
+        path(&input),
+        "-o",
+        path(&by_name),
+        "--preset",
+        "nope",
+    ]);
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("Frozen texture"), "{message}");
 }

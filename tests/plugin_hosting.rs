@@ -66,7 +66,7 @@ fn exposes_stereo_ports_a_reference_sidechain_and_every_parameter() {
         let automatable = desc
             .flags
             .contains(clack_extensions::params::ParamInfoFlags::IS_AUTOMATABLE);
-        assert_eq!(automatable, spec.automatable, "{}", spec.id);
+        assert!(automatable, "{}: every parameter is automatable", spec.id);
         let (lo, hi) = spec.range();
         let id = ParamId::from_id(spec.id).unwrap();
         assert_eq!(desc.min, clap_value(id, lo), "{}", spec.id);

@@ -34,9 +34,9 @@ impl Lane {
         let id = ParamId::from_id(&a.id)
             .ok_or_else(|| format!("automation: unknown parameter '{}'", a.id))?;
         let spec = id.spec();
-        if !spec.automatable {
+        if spec.layout {
             return Err(format!(
-                "automation: '{}' cannot be automated (it changes latency)",
+                "automation: '{}' sets the layout (latency, memory), which a render fixes at its start: use --set",
                 spec.id
             ));
         }
@@ -85,6 +85,9 @@ pub struct RenderOptions {
     pub taps: Option<TapsFile>,
     /// Largest block handed to the engine, as a host's buffer size.
     pub block: usize,
+    /// Where on the timeline the file's first sample lies (a DAW region placed there): the
+    /// frame grid, segments and random draws are counted from timeline sample 0.
+    pub start: u64,
 }
 
 impl Default for RenderOptions {
@@ -94,6 +97,7 @@ impl Default for RenderOptions {
             automation: Vec::new(),
             taps: None,
             block: 512,
+            start: 0,
         }
     }
 }
@@ -168,6 +172,7 @@ pub fn render(
     let config = EngineConfig::new(input.sample_rate as f32, channels, offline)
         .with_layout(Layout::from_values(setting));
     let mut engine = Engine::new(config, shared.clone())?;
+    engine.locate(options.start);
     for &(id, value) in &options.settings {
         engine.set(id, value);
     }

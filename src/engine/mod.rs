@@ -12,12 +12,14 @@
 pub mod job_slot;
 mod layout;
 mod status;
+mod timeline;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 pub use layout::{EngineConfig, Layout};
 pub use status::{EngineShared, EngineStatus};
+pub use timeline::Transport;
 
 use crate::dsp::denormal::{sanitize_input, FlushGuard};
 use crate::params::{ParamId, ALL_PARAMS, PARAM_COUNT};
@@ -61,8 +63,11 @@ pub struct Engine {
     /// Plain values of every parameter, as last set.
     values: [f32; PARAM_COUNT],
     latency: usize,
-    /// Samples processed since construction or reset; before the first, settings apply at once.
+    /// Samples processed since construction, reset or a jump; before the first, settings apply
+    /// at once.
     processed: u64,
+    /// Where on the timeline the next sample lies (see `locate`).
+    position: u64,
     dry: [[f32; CHUNK]; MAX_CHANNELS],
     wet: [[f32; CHUNK]; MAX_CHANNELS],
 }
@@ -99,6 +104,7 @@ impl Engine {
             shared,
             values,
             processed: 0,
+            position: 0,
             dry: [[0.0; CHUNK]; MAX_CHANNELS],
             wet: [[0.0; CHUNK]; MAX_CHANNELS],
         };
@@ -110,6 +116,7 @@ impl Engine {
     fn clock(&self) -> Clock {
         Clock {
             processed: self.processed,
+            position: self.position,
         }
     }
 
@@ -153,12 +160,35 @@ impl Engine {
         Layout::from_values(|id| self.values[id as usize]) != self.config.layout
     }
 
-    /// Clears all signal state (filter histories, STFT, delays), keeping settings and taps.
+    /// Clears all signal state (filter histories, STFT, delays), keeping settings and taps;
+    /// the timeline starts again at 0.
     pub fn reset(&mut self) {
+        self.restart(0);
+    }
+
+    /// Tells the engine where on the timeline the next sample lies (a host's transport
+    /// position). Everything that depends on "when" (the STFT frame grid, checkerboard parity,
+    /// random phases, segment boundaries and their orders, learning positions, the chunk grid)
+    /// is counted from timeline sample 0, so the same audio at the same place renders the same
+    /// however the playback got there. A position other than where the engine is (a jump)
+    /// clears the signal state, as `reset` does; without a call the timeline starts at 0.
+    pub fn locate(&mut self, position: u64) {
+        if position != self.position {
+            self.restart(position);
+        }
+    }
+
+    /// Where on the timeline the next sample lies.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    fn restart(&mut self, position: u64) {
         for stage in self.stages.all() {
             stage.reset();
+            stage.locate(position);
         }
-        self.processed = 0;
+        (self.processed, self.position) = (0, position);
         self.set_all();
     }
 
@@ -215,9 +245,8 @@ impl Engine {
             if start >= len {
                 break;
             }
-            // Chunks end on multiples of CHUNK (counted from the first sample), whatever the
-            // host's block size.
-            let n = (len - start).min(CHUNK - (self.processed % CHUNK as u64) as usize);
+            // Chunks end on multiples of CHUNK on the timeline, whatever the host's block size.
+            let n = (len - start).min(CHUNK - (self.position % CHUNK as u64) as usize);
             self.process_chunk(&mut main[..channels], reference, start, n);
             start += n;
         }
@@ -254,5 +283,6 @@ impl Engine {
         let mut dry: [&mut [f32]; MAX_CHANNELS] = self.dry.each_mut().map(|c| &mut c[..n]);
         stages.output.process(main, start, &mut dry, &wet);
         self.processed += n as u64;
+        self.position += n as u64;
     }
 }

@@ -23,7 +23,7 @@ pub enum HostParam {
 
 impl HostParam {
     fn new(spec: &ParamSpec) -> Self {
-        let param = match spec.kind {
+        match spec.kind {
             ParamKind::Decibels { min, max } => HostParam::Float(
                 FloatParam::new(spec.name, spec.default, FloatRange::Linear { min, max })
                     .with_unit(" dB")
@@ -80,15 +80,15 @@ impl HostParam {
                 .with_step_size(0.01)
                 .with_value_to_string(formatters::v2s_f32_rounded(2)),
             ),
-        };
-        if spec.automatable {
-            param
-        } else {
-            match param {
-                HostParam::Float(p) => HostParam::Float(p.non_automatable()),
-                HostParam::Toggle(p) => HostParam::Toggle(p.non_automatable()),
-                HostParam::Choice(p) => HostParam::Choice(p.non_automatable()),
-            }
+        }
+    }
+
+    /// Sets the value (engine plain units) as a user gesture the host records.
+    pub fn set_plain(&self, setter: &ParamSetter, plain: f32) {
+        match self {
+            HostParam::Float(p) => gesture(setter, p, plain),
+            HostParam::Toggle(p) => gesture(setter, p, plain >= 0.5),
+            HostParam::Choice(p) => gesture(setter, p, plain.round() as i32),
         }
     }
 
@@ -108,6 +108,12 @@ impl HostParam {
             HostParam::Choice(p) => p.as_ptr(),
         }
     }
+}
+
+fn gesture<P: Param>(setter: &ParamSetter, param: &P, value: P::Plain) {
+    setter.begin_set_parameter(param);
+    setter.set_parameter(param, value);
+    setter.end_set_parameter(param);
 }
 
 /// A list parameter whose plain value is the index of the entry labelled `label(index)`.

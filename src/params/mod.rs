@@ -5,6 +5,7 @@
 
 mod choice;
 pub mod host;
+pub mod presets;
 mod table;
 
 pub use choice::Choice;
@@ -72,26 +73,17 @@ pub struct ParamSpec {
     pub kind: ParamKind,
     /// Plain value: dB, fraction, 0/1, or option index.
     pub default: f32,
-    /// Settings that change latency or allocate cannot follow host automation.
-    pub automatable: bool,
-    /// Fixes latency or memory: takes effect when the host re-activates the plugin.
+    /// Fixes latency or memory: takes effect when the host re-activates the plugin (the
+    /// plugin asks it to). Still automatable, so every host lists it among its controls.
     pub layout: bool,
 }
 
 impl ParamSpec {
-    /// Not automatable.
-    const fn fixed(self) -> Self {
-        Self {
-            automatable: false,
-            ..self
-        }
-    }
-
-    /// Part of the engine's layout (see `engine::Layout`), so not automatable either.
+    /// Part of the engine's layout (see `engine::Layout`).
     const fn sets_layout(self) -> Self {
         Self {
             layout: true,
-            ..self.fixed()
+            ..self
         }
     }
 }
@@ -194,7 +186,7 @@ impl ParamSpec {
         let mut v = serde_json::json!({
             "id": self.id,
             "name": self.name,
-            "automatable": self.automatable,
+            "layout": self.layout,
         });
         let fields = match self.kind {
             ParamKind::Decibels { .. } => {

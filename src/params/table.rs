@@ -31,7 +31,7 @@ macro_rules! param_table {
     };
 }
 
-/// A parameter that follows automation.
+/// A parameter; every one is automatable, so hosts list them all (some hide the others).
 const fn param(
     id: &'static str,
     name: &'static str,
@@ -45,7 +45,6 @@ const fn param(
         group,
         kind,
         default,
-        automatable: true,
         layout: false,
     }
 }
@@ -61,16 +60,15 @@ param_table! {
     Bypass: param("bypass", "Bypass", Output, Toggle, 0.0),
     DenoiseEnable: param("denoise_enable", "Denoise", Denoise, Toggle, 1.0),
     DenoiseAmount: param("denoise_amount", "Denoise Amount", Denoise, Fraction, 1.0),
-    // Changing the mode or the length restarts learning, so neither follows automation.
-    DenoiseMode: param("denoise_mode", "Learn Mode", Denoise, named::<LearnMode>(), 0.0).fixed(),
+    // Changing the mode or the length restarts learning.
+    DenoiseMode: param("denoise_mode", "Learn Mode", Denoise, named::<LearnMode>(), 0.0),
     DenoiseTaps: param(
         "denoise_taps",
         "Learned Taps",
         Denoise,
         ParamKind::Choice { options: &LEARN_TAPS },
         5.0, // 256
-    )
-    .fixed(),
+    ),
     // Automatable so that a project can mark its noise-only passages.
     DenoiseLearn: param("denoise_learn", "Learn", Denoise, Toggle, 0.0),
     DenoiseListen: param("denoise_listen", "Listen to Removed", Denoise, Toggle, 0.0),

@@ -324,7 +324,7 @@ impl Stage for DenoiseStage {
             }
         }
         let due = self.learn_interval().is_some_and(|every| {
-            self.learn_released || (clock.started() && clock.processed.is_multiple_of(every))
+            self.learn_released || (clock.started() && clock.position.is_multiple_of(every))
         });
         if due {
             self.feed.flush();

@@ -168,6 +168,10 @@ impl FrameStage for FrameOps {
         self.frame_index = 0;
     }
 
+    fn locate(&mut self, frame: u64) {
+        self.frame_index = frame;
+    }
+
     /// Applies the operations to one frame, all channels. Frames are counted even while nothing
     /// is on, so the checkerboard and random phases depend only on the position in the stream.
     fn apply(&mut self, frame: &mut FrameBuffers) {

@@ -25,8 +25,10 @@ use crate::worker::{Job, Worker};
 /// Where the engine is in the stream when it calls a stage.
 #[derive(Clone, Copy)]
 pub struct Clock {
-    /// Samples processed since the engine started or was reset.
+    /// Samples processed since the engine started, was reset or jumped.
     pub processed: u64,
+    /// Where on the timeline the chunk starts (see `Engine::locate`).
+    pub position: u64,
 }
 
 impl Clock {
@@ -55,6 +57,10 @@ pub trait Stage {
     /// Clears signal state, keeping settings and learned data.
     fn reset(&mut self);
 
+    /// After a reset: the next sample lies at `position` on the timeline, which everything
+    /// that depends on "when" is counted from.
+    fn locate(&mut self, _position: u64) {}
+
     /// Samples of delay the stage adds.
     fn latency(&self) -> usize {
         0
@@ -80,5 +86,8 @@ pub trait FrameStage {
     /// Takes a parameter of the spectral stage's groups (it ignores the ones it does not use).
     fn set(&mut self, id: ParamId, value: f32);
     fn reset(&mut self);
+    /// After a reset: the next frame is the stream's frame `frame` (frames lie every hop on
+    /// the timeline, frame k ending at sample (k + 1) · hop).
+    fn locate(&mut self, _frame: u64) {}
     fn apply(&mut self, frame: &mut FrameBuffers);
 }

@@ -141,6 +141,13 @@ impl Stage for SpectralStage {
         }
     }
 
+    fn locate(&mut self, position: u64) {
+        let frame = self.stft.locate(position);
+        for stage in self.frame_stages() {
+            stage.locate(frame);
+        }
+    }
+
     fn latency(&self) -> usize {
         let frames = self.memory.latency_frames() + self.phase.latency_frames();
         self.stft.latency() + frames * self.hop

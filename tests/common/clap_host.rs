@@ -19,8 +19,10 @@ use clack_extensions::params::{
 };
 use clack_extensions::render::{PluginRender, RenderMode};
 use clack_extensions::state::{HostState, HostStateImpl, PluginState};
-use clack_host::events::event_types::ParamValueEvent;
+use clack_host::events::event_types::{ParamValueEvent, TransportEvent, TransportFlags};
+use clack_host::events::EventFlags;
 use clack_host::prelude::*;
+use clack_host::utils::{BeatTime, SecondsTime};
 use phasewright::params::{ParamId, ParamKind};
 
 pub const PLUGIN_ID: &str = "org.phasewright.phasewright";
@@ -186,6 +188,8 @@ pub struct LoadedPlugin {
     /// Sample rate of the current activation, and whether `process` keeps to real time.
     sample_rate: f64,
     real_time: bool,
+    /// Where on a playing transport the next `process` call begins (None: no transport).
+    timeline: Option<u64>,
     _entry: PluginEntry,
 }
 
@@ -221,6 +225,7 @@ impl LoadedPlugin {
             processor: None,
             sample_rate: 0.0,
             real_time: false,
+            timeline: None,
             _entry: entry,
         }
     }
@@ -286,6 +291,14 @@ impl LoadedPlugin {
             RenderMode::Realtime
         };
         ext.set(&handle, mode).expect("render mode accepted");
+    }
+
+    /// Makes `process` report a playing transport for input whose first sample lies at
+    /// `start` on the timeline (None: no transport). As a DAW compensating the plugin's
+    /// latency, it reports the playhead, which is the latency behind the input (as seconds on
+    /// CLAP's seconds timeline, with a tempo), before 0 while the input's start is closer.
+    pub fn play_at(&mut self, start: Option<u64>) {
+        self.timeline = start;
     }
 
     /// Makes `process` hand over each block no faster than a sound card would.
@@ -354,6 +367,8 @@ impl LoadedPlugin {
         let silence = vec![vec![0.0f32; frames]; 2];
         let reference = reference.unwrap_or(&silence);
         let pace = self.real_time.then_some(self.sample_rate);
+        let (timeline, rate) = (self.timeline, self.sample_rate);
+        let latency = self.latency() as i64;
         let (processor, output) = std::thread::scope(|s| {
             s.spawn(move || {
                 let began = std::time::Instant::now();
@@ -402,6 +417,30 @@ impl LoadedPlugin {
                             out.iter_mut().map(|c| c.as_mut_slice()),
                         ),
                     }]);
+                    let playhead = timeline.map(|at| (at + start as u64) as i64 - latency);
+                    let transport = playhead.map(|at| {
+                        let seconds = at as f64 / rate;
+                        let beats = seconds * 2.0;
+                        TransportEvent {
+                            header: EventHeader::new_core(0, EventFlags::empty()),
+                            flags: TransportFlags::IS_PLAYING
+                                | TransportFlags::HAS_SECONDS_TIMELINE
+                                | TransportFlags::HAS_BEATS_TIMELINE
+                                | TransportFlags::HAS_TEMPO,
+                            song_pos_beats: BeatTime::from_float(beats),
+                            song_pos_seconds: SecondsTime::from_float(seconds),
+                            tempo: 120.0,
+                            tempo_inc: 0.0,
+                            loop_start_beats: BeatTime::default(),
+                            loop_end_beats: BeatTime::default(),
+                            loop_start_seconds: SecondsTime::default(),
+                            loop_end_seconds: SecondsTime::default(),
+                            bar_start: BeatTime::default(),
+                            bar_number: 0,
+                            time_signature_numerator: 4,
+                            time_signature_denominator: 4,
+                        }
+                    });
                     let in_events = InputEvents::from_buffer(&events);
                     out_events.clear();
                     let mut out_ev = OutputEvents::from_buffer(&mut out_events);
@@ -412,7 +451,7 @@ impl LoadedPlugin {
                             &in_events,
                             &mut out_ev,
                             None,
-                            None,
+                            transport.as_ref(),
                         )
                         .expect("process");
                     for (o, c) in output.iter_mut().zip(&out) {

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use phasewright::cli::io::{read_wav, write_wav, SampleFormat};
 use phasewright::cli::render::{parse_assignment, parse_preset, render, Automation, RenderOptions};
+use phasewright::params::presets::{Preset, FACTORY};
 use phasewright::taps_file::TapsFile;
 
 use crate::common::progress_bar;
@@ -13,9 +14,11 @@ pub struct RenderArgs {
     input: PathBuf,
     #[arg(short, long)]
     output: PathBuf,
-    /// JSON object of parameter values, applied before --set.
+    /// A factory preset's name, or a JSON file of parameter values; applied before --set.
+    /// Factory presets: "Hum and hiss: learn noise profile", "Voice cleanup: adaptive",
+    /// "Phase reset robot", "Spectral shuffle (PCA segments)", "Frozen texture".
     #[arg(long)]
-    preset: Option<PathBuf>,
+    preset: Option<String>,
     /// A parameter value, ID=VALUE (see `phasewright params`); repeatable.
     #[arg(long = "set", value_name = "ID=VALUE")]
     set: Vec<String>,
@@ -28,6 +31,10 @@ pub struct RenderArgs {
     /// Taps file for the denoise stage.
     #[arg(long)]
     taps: Option<PathBuf>,
+    /// Where on the timeline the file's first sample lies, in samples (as a DAW region placed
+    /// there: the STFT frames, segments and random draws are counted from timeline sample 0).
+    #[arg(long, default_value_t = 0)]
+    start: u64,
     /// Block size handed to the engine, as a host's buffer size.
     #[arg(long, default_value_t = 512)]
     block: usize,
@@ -51,13 +58,23 @@ impl RenderArgs {
         let audio = read_wav(&self.input)?;
         let mut options = RenderOptions {
             block: self.block,
+            start: self.start,
             ..Default::default()
         };
         if let Some(p) = &self.preset {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| format!("cannot read preset '{}': {e}", p.display()))?;
-            options.settings =
-                parse_preset(&text).map_err(|e| format!("'{}': {e}", p.display()))?;
+            options.settings = match Preset::find(p) {
+                Some(factory) => factory.values(),
+                None => {
+                    let text = std::fs::read_to_string(p).map_err(|e| {
+                        let names: Vec<&str> = FACTORY.iter().map(|f| f.name).collect();
+                        format!(
+                            "'{p}' is neither a factory preset ({}) nor a readable file: {e}",
+                            names.join(", ")
+                        )
+                    })?;
+                    parse_preset(&text).map_err(|e| format!("'{p}': {e}"))?
+                }
+            };
         }
         for s in &self.set {
             options.settings.push(parse_assignment(s)?);

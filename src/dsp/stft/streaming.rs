@@ -135,6 +135,14 @@ impl StreamingStft {
         self.since_frame = 0;
     }
 
+    /// Clears the state for a stream whose next sample is sample `position` of the timeline:
+    /// frames end on multiples of the hop. Returns the index of the next frame.
+    pub fn locate(&mut self, position: u64) -> u64 {
+        self.reset();
+        self.since_frame = (position % self.hop as u64) as usize;
+        position / self.hop as u64
+    }
+
     pub fn window(&self) -> usize {
         self.window
     }

@@ -90,8 +90,11 @@ pub struct FrameMemory {
     mel: Vec<f32>,
     bank: MelBank,
     power: Vec<f32>,
-    /// Analysis frames seen (Segment) or stored (Capture) since the start.
+    /// Analysis frames seen (Segment) or stored (Capture) since the start, and the stream's
+    /// index of the first of them (segments lie on the timeline: segment s holds frames
+    /// s·N to s·N + N − 1).
     written: u64,
+    origin: u64,
     /// The order playing: `order[p]` is the frame played at position p.
     order: Vec<usize>,
     position: usize,
@@ -195,6 +198,7 @@ impl FrameMemory {
             bank: MelBank::new(sample_rate as f64, window, N_MELS),
             power: vec![0.0; bins],
             written: 0,
+            origin: 0,
             order: (0..frames).collect(),
             position: 0,
             next: [None, None],
@@ -428,10 +432,27 @@ impl FrameStage for FrameMemory {
         }
     }
 
+    /// In Segment mode the segment that `frame` falls in has begun: its frames before the
+    /// start are silence, as a new memory holds (a DAW's timeline before a region, or the
+    /// place the playhead jumped to).
+    fn locate(&mut self, frame: u64) {
+        self.origin = frame;
+        if self.mode == ReorderMode::Segment {
+            let begun = frame - frame % self.frames as u64;
+            for a in begun..frame {
+                let slot = (a % self.slots as u64) as usize;
+                let size = self.channels * self.bins;
+                self.spectra[slot * size..(slot + 1) * size].fill(Complex32::default());
+                self.mel[slot * N_MELS..(slot + 1) * N_MELS].fill(0.0);
+            }
+        }
+    }
+
     /// Back to an empty memory. Orders waiting to be used go back to the pool; orders still
     /// with the worker are stale when they come back.
     fn reset(&mut self) {
         self.written = 0;
+        self.origin = 0;
         self.position = 0;
         self.frozen = false;
         self.gain = 0.0;

@@ -8,7 +8,7 @@ use crate::dsp::stft::FrameBuffers;
 impl FrameMemory {
     pub(super) fn segment_frame(&mut self, frame: &mut FrameBuffers) {
         let n = self.frames;
-        let a = self.written;
+        let a = self.origin + self.written;
         self.store(frame, (a % self.slots as u64) as usize);
         self.written += 1;
         let segment = a / n as u64;
@@ -22,8 +22,8 @@ impl FrameMemory {
             self.request(key, start, n);
         }
         self.segment_position = None;
-        if segment < 2 {
-            // The first two segments are the stage's latency: silence.
+        // The first two segments are the stage's latency: silence.
+        if segment < self.origin / n as u64 + 2 {
             for ch in 0..frame.channels() {
                 frame.channel(ch).fill(Complex32::default());
             }

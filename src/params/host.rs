@@ -13,6 +13,10 @@ use crate::taps_file::TapsFile;
 
 /// Key of the saved taps in the plugin state.
 const TAPS_KEY: &str = "denoise_taps";
+/// Key and value of the state's format version. States without one are version 1 (before
+/// versions: parameters and taps, which version 2 reads the same way).
+const VERSION_KEY: &str = "state_version";
+const STATE_VERSION: u32 = 2;
 
 /// One host parameter of whichever kind its spec asks for.
 pub enum HostParam {
@@ -179,13 +183,23 @@ unsafe impl Params for PluginParams {
     fn serialize_fields(&self) -> BTreeMap<String, String> {
         let taps = self.shared.taps.get();
         let json = serde_json::to_string(&taps).unwrap_or_else(|_| "null".into());
-        BTreeMap::from([(TAPS_KEY.to_string(), json)])
+        BTreeMap::from([
+            (TAPS_KEY.to_string(), json),
+            (VERSION_KEY.to_string(), STATE_VERSION.to_string()),
+        ])
     }
 
     /// A state without taps restores the identity filter; unreadable taps are refused with a
     /// message in the editor, never a crash.
     fn deserialize_fields(&self, serialized: &BTreeMap<String, String>) {
         let slot = &self.shared.taps;
+        let version = serialized.get(VERSION_KEY).map(|v| v.parse::<u32>());
+        if let Some(newer) = version.and_then(Result::ok).filter(|v| *v > STATE_VERSION) {
+            slot.set_status(format!(
+                "this project was saved by a newer Phasewright (state version {newer}); what \
+                 this version knows of it is loaded"
+            ));
+        }
         let parsed = serialized
             .get(TAPS_KEY)
             .map(|json| serde_json::from_str::<Option<TapsFile>>(json))

@@ -12,13 +12,15 @@
 //!
 //! The audio side never waits: `submit` fails (and counts the drop) when a lane is full, `poll`
 //! returns `None` when nothing is ready. In offline rendering the same jobs run inline, to
-//! completion, inside `submit`, which makes renders deterministic.
+//! completion, inside `submit`, which makes renders deterministic. A host that renders faster
+//! than real time without saying so gets the same result another way: the engine, seeing the
+//! lead (`engine::pace`), waits for the threads (`wait_idle`) within that lead.
 
 use std::any::Any;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam::queue::ArrayQueue;
 
@@ -91,12 +93,17 @@ struct Shared {
     spent: ArrayQueue<Spent>,
     stop: AtomicBool,
     dropped_jobs: AtomicU64,
+    /// Jobs queued on the threads, and those back among the results: equal when idle.
+    queued: AtomicU64,
+    finished: AtomicU64,
 }
 
 pub struct Worker {
     shared: Arc<Shared>,
     executor: Executor,
     threads: Vec<JoinHandle<()>>,
+    /// The engine waits for every job before going on (see `waits_for_jobs`).
+    waiting: bool,
 }
 
 impl Worker {
@@ -108,6 +115,8 @@ impl Worker {
             spent: ArrayQueue::new(SPENT_CAPACITY),
             stop: AtomicBool::new(false),
             dropped_jobs: AtomicU64::new(0),
+            queued: AtomicU64::new(0),
+            finished: AtomicU64::new(0),
         });
         let threads = match executor {
             Executor::Thread => LANES
@@ -127,6 +136,7 @@ impl Worker {
             shared,
             executor,
             threads,
+            waiting: false,
         }
     }
 
@@ -134,11 +144,15 @@ impl Worker {
     /// dropped and handed back, so the caller can reuse it (and need not free it).
     pub fn submit(&self, mut job: Box<dyn Job>) -> Result<(), Box<dyn Job>> {
         match self.executor {
-            Executor::Thread => self.shared.lanes[job.lane() as usize]
-                .push(job)
-                .inspect_err(|_| {
-                    self.shared.dropped_jobs.fetch_add(1, Ordering::Relaxed);
-                }),
+            Executor::Thread => {
+                self.shared.queued.fetch_add(1, Ordering::Relaxed);
+                self.shared.lanes[job.lane() as usize]
+                    .push(job)
+                    .inspect_err(|_| {
+                        self.shared.queued.fetch_sub(1, Ordering::Relaxed);
+                        self.shared.dropped_jobs.fetch_add(1, Ordering::Relaxed);
+                    })
+            }
             Executor::Inline { permit } => {
                 permit(&mut || job.run());
                 // Room is certain: results hold every request there is.
@@ -171,9 +185,46 @@ impl Worker {
         }
     }
 
-    /// True when jobs run inside `submit` (offline): a job may then do all its work at once.
-    pub fn runs_inline(&self) -> bool {
-        matches!(self.executor, Executor::Inline { .. })
+    /// True when every job is finished before the engine goes on: offline (jobs run inside
+    /// `submit`), or while the engine waits for the threads. A job may then do all its work at
+    /// once.
+    pub fn waits_for_jobs(&self) -> bool {
+        self.waiting || matches!(self.executor, Executor::Inline { .. })
+    }
+
+    /// Declares whether the engine will wait for each job (`wait_idle`) from now on.
+    pub fn set_waiting(&mut self, waiting: bool) {
+        self.waiting = waiting && matches!(self.executor, Executor::Thread);
+    }
+
+    /// Waits until every job queued is back among the results, or until `deadline`; true when
+    /// idle. Only for a render running ahead of real time: it wakes the threads (a system call)
+    /// and sleeps.
+    pub fn wait_idle(&self, deadline: Instant) -> bool {
+        let idle = || {
+            self.shared.finished.load(Ordering::Acquire)
+                == self.shared.queued.load(Ordering::Relaxed)
+        };
+        if idle() {
+            return true;
+        }
+        for thread in &self.threads {
+            thread.thread().unpark();
+        }
+        let mut spins = 0u32;
+        while !idle() {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            // A job of microseconds is met by spinning, a long one by short sleeps.
+            spins += 1;
+            if spins < 64 {
+                std::thread::yield_now();
+            } else {
+                std::thread::park_timeout(Duration::from_micros(200));
+            }
+        }
+        true
     }
 
     /// Jobs dropped because a lane was full, since the worker started.
@@ -210,6 +261,7 @@ fn run_lane(shared: &Shared, lane: usize) {
             while shared.spent.pop().is_some() {}
             std::thread::park_timeout(IDLE_POLL);
         }
+        shared.finished.fetch_add(1, Ordering::Release);
     }
 }
 

@@ -3,8 +3,9 @@
 //! automates one with a linear ramp and exports the master bus; see its README). Checks what a
 //! DAW user relies on: every parameter listed among Ardour's controls, exports that repeat bit
 //! for bit, and exports equal to `phasewright render` of the same audio with the same settings
-//! (the harness places the file at timeline sample PAD, which the render is told with
-//! `start`). The plugin is this test run's own library (with the allocation guard when the
+//! (the harness places the file at timeline sample PAD: the render is given what the track
+//! plays, PAD samples of silence and the file, and the silence is cut off after; adaptive
+//! learning hears that silence too). The plugin is this test run's own library (with the allocation guard when the
 //! suite runs with `assert_process_allocs`), bundled as a VST3. Needs Ardour (`apt-get install
 //! ardour`; `.ci/run` installs it).
 
@@ -105,16 +106,22 @@ impl Daw {
         (audio.channels.swap_remove(0), log)
     }
 
-    /// `phasewright render` of the same audio placed at PAD on the timeline.
-    fn cli(&self, settings: &[(ParamId, f32)], automation: Vec<Automation>) -> Vec<f32> {
+    /// `phasewright render` of what the track plays: PAD samples of silence, then the file
+    /// (automation times count from the file's start).
+    fn cli(&self, settings: &[(ParamId, f32)], mut automation: Vec<Automation>) -> Vec<f32> {
+        let pad = PAD as f64 / self.audio.sample_rate as f64;
+        for lane in &mut automation {
+            lane.points.iter_mut().for_each(|(t, _)| *t += pad);
+        }
         let options = RenderOptions {
             settings: settings.to_vec(),
             automation,
-            start: PAD,
             ..Default::default()
         };
-        let mut out = render(&self.audio, None, &options, |_| {}).unwrap();
-        out.channels.swap_remove(0)
+        let mut track = self.audio.clone();
+        track.channels[0].splice(0..0, std::iter::repeat_n(0.0, PAD as usize));
+        let mut out = render(&track, None, &options, |_| {}).unwrap();
+        out.channels.swap_remove(0).split_off(PAD as usize)
     }
 }
 
@@ -144,8 +151,14 @@ fn in_ardour_every_parameter_is_listed_and_exports_repeat_and_equal_the_command_
     eprintln!("gain ramp: export vs command line {gain_db:.1} dB");
     assert!(gain_db < -40.0, "{gain_db}");
 
-    // A frame operation and a reordering: exact, twice.
-    let cases: [Case; 2] = [
+    // Learning, a frame operation and a reordering: exact, twice. Ardour exports in real-time
+    // mode as fast as it can; the plugin waits for its jobs once ahead of real time.
+    let cases: [Case; 3] = [
+        (
+            "adaptive-learning",
+            "Learn Mode=3",
+            &[(ParamId::DenoiseMode, 3.0)],
+        ),
         (
             "phase-zero-checkerboard",
             "Phase=1;Checkerboard=1",

@@ -86,6 +86,10 @@ impl FirKernel {
         self.len
     }
 
+    fn is_identity(&self) -> bool {
+        self.len == 1 && self.head == [1.0]
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -136,6 +140,9 @@ pub struct FirFilter {
     current: Box<FirKernel>,
     /// The filter being faded out, and how far the fade has gone.
     previous: Option<Box<FirKernel>>,
+    /// The identity kernel while neither current nor fading, so `pass_through` allocates
+    /// nothing.
+    spare_identity: Option<Box<FirKernel>>,
     fade_pos: usize,
     fade_len: usize,
 }
@@ -164,6 +171,7 @@ impl FirFilter {
             scratch: vec![Complex32::default(); scratch_len],
             current: Box::new(FirKernel::identity()),
             previous: None,
+            spare_identity: None,
             fade_pos: 0,
             fade_len: 1,
         }
@@ -197,12 +205,43 @@ impl FirFilter {
             std::mem::swap(&mut state.tail, &mut state.tail_previous);
             self.compute_tail(ch, self.newest, false);
         }
-        if fade > 0 {
+        let spent = if fade > 0 {
             self.fade_pos = 0;
             self.fade_len = fade;
             self.previous.replace(old)
         } else {
             Some(old)
+        };
+        self.keep_identity(spent)
+    }
+
+    /// Switches at once to passing the input unchanged (a restart of learning from nothing),
+    /// without allocating. Returns the kernels the caller must dispose of off the audio thread.
+    pub fn pass_through(&mut self) -> [Option<Box<FirKernel>>; 2] {
+        let identity = match self.spare_identity.take() {
+            Some(identity) => identity,
+            None => match self.previous.take() {
+                Some(previous) if previous.is_identity() => previous,
+                // Neither spare nor fading out: the identity is the current filter.
+                other => {
+                    self.previous = other;
+                    return [None, None];
+                }
+            },
+        };
+        let fading = self.previous.take();
+        let replaced = self.install(identity, 0);
+        [self.keep_identity(fading), replaced]
+    }
+
+    /// Keeps an identity kernel on its way out as the spare.
+    fn keep_identity(&mut self, spent: Option<Box<FirKernel>>) -> Option<Box<FirKernel>> {
+        match spent {
+            Some(kernel) if kernel.is_identity() && self.spare_identity.is_none() => {
+                self.spare_identity = Some(kernel);
+                None
+            }
+            spent => spent,
         }
     }
 
@@ -214,7 +253,8 @@ impl FirFilter {
     /// The kernel whose fade-out has finished, for disposal off the audio thread.
     pub fn take_faded_out(&mut self) -> Option<Box<FirKernel>> {
         if self.fade_pos >= self.fade_len {
-            self.previous.take()
+            let spent = self.previous.take();
+            self.keep_identity(spent)
         } else {
             None
         }
@@ -328,149 +368,5 @@ pub fn magnitude_response_db(taps: &[f32], points: usize) -> Vec<f32> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// 20 ms at 48 kHz.
-    const FADE: usize = 960;
-    use rand::{Rng, SeedableRng};
-
-    fn reference(taps: &[f32], x: &[f32]) -> Vec<f64> {
-        (0..x.len())
-            .map(|n| {
-                taps.iter()
-                    .enumerate()
-                    .take(n + 1)
-                    .map(|(k, h)| *h as f64 * x[n - k] as f64)
-                    .sum::<f64>()
-            })
-            .collect()
-    }
-
-    fn random(len: usize, rng: &mut impl Rng) -> Vec<f32> {
-        (0..len).map(|_| rng.random::<f32>() - 0.5).collect()
-    }
-
-    /// Worst error relative to the reference's peak, per channel, over blocks of `block`.
-    fn relative_error(taps: &[f32], x: &[Vec<f32>], block: usize) -> f64 {
-        let mut stage = FirFilter::new(x.len());
-        stage.install(Box::new(FirKernel::new(taps).unwrap()), 0);
-        let mut y: Vec<Vec<f32>> = x.to_vec();
-        let mut start = 0;
-        while start < y[0].len() {
-            let end = (start + block).min(y[0].len());
-            let mut chans: Vec<&mut [f32]> = y.iter_mut().map(|c| &mut c[start..end]).collect();
-            stage.process(&mut chans);
-            start = end;
-        }
-        x.iter()
-            .zip(&y)
-            .map(|(xc, yc)| {
-                let r = reference(taps, xc);
-                let peak = r.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-                r.iter()
-                    .zip(yc)
-                    .map(|(a, b)| (a - *b as f64).abs())
-                    .fold(0.0, f64::max)
-                    / peak
-            })
-            .fold(0.0, f64::max)
-    }
-
-    #[test]
-    fn matches_direct_convolution_for_random_taps_and_block_sizes() {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-        for (len, block) in [
-            (1, 1),
-            (37, 61),
-            (81, 512),
-            (128, 4096),
-            (129, 1),
-            (1000, 333),
-            (5000, 4096),
-            (16384, 127),
-        ] {
-            let taps = random(len, &mut rng);
-            let frames = (2 * len + 3 * block).max(3000);
-            let x = vec![random(frames, &mut rng), random(frames, &mut rng)];
-            let err = relative_error(&taps, &x, block);
-            assert!(err < 1e-5, "{len} taps, blocks of {block}: {err:e}");
-        }
-    }
-
-    #[test]
-    fn rejects_empty_oversized_and_non_finite_taps() {
-        assert!(FirKernel::new(&[]).is_err());
-        assert!(FirKernel::new(&vec![0.0; MAX_TAPS + 1]).is_err());
-        assert!(FirKernel::new(&[1.0, f32::NAN]).is_err());
-    }
-
-    #[test]
-    fn after_a_swap_the_new_long_filter_is_exact_from_the_whole_history() {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
-        let (a, b) = (random(700, &mut rng), random(3000, &mut rng));
-        let x = random(20000, &mut rng);
-        let mut stage = FirFilter::new(1);
-        stage.install(Box::new(FirKernel::new(&a).unwrap()), 0);
-        let mut y = x.clone();
-        let (first, second) = y.split_at_mut(9001);
-        stage.process(&mut [first]);
-        assert!(stage
-            .install(Box::new(FirKernel::new(&b).unwrap()), FADE)
-            .is_none());
-        for block in second.chunks_mut(100) {
-            stage.process(&mut [block]);
-        }
-        assert!(stage.take_faded_out().is_some());
-        let r = reference(&b, &x);
-        let peak = r.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        let after_fade = 9001 + FADE;
-        for n in after_fade..x.len() {
-            assert!((r[n] - y[n] as f64).abs() / peak < 1e-5, "sample {n}");
-        }
-    }
-
-    #[test]
-    fn a_swap_in_the_middle_of_a_sine_never_jumps() {
-        let sr = 48000.0;
-        let x: Vec<f32> = (0..9600)
-            .map(|n| (std::f32::consts::TAU * 440.0 * n as f32 / sr).sin() * 0.5)
-            .collect();
-        let mut stage = FirFilter::new(1);
-        let mut y = x.clone();
-        let (a, b) = y.split_at_mut(4801);
-        stage.process(&mut [a]);
-        // A gain of -1: the most violent swap, sign inversion.
-        assert!(stage
-            .install(Box::new(FirKernel::new(&[-1.0]).unwrap()), FADE)
-            .is_none());
-        stage.process(&mut [b]);
-        assert!(stage.take_faded_out().is_some());
-        let max_step_in = x
-            .windows(2)
-            .map(|w| (w[1] - w[0]).abs())
-            .fold(0.0, f32::max);
-        let max_step_out = y
-            .windows(2)
-            .map(|w| (w[1] - w[0]).abs())
-            .fold(0.0, f32::max);
-        assert!(
-            max_step_out <= max_step_in * 1.01,
-            "{max_step_out} vs {max_step_in}"
-        );
-        assert!(
-            (y[9599] + x[9599]).abs() < 1e-6,
-            "the new filter is fully in after the fade"
-        );
-    }
-
-    #[test]
-    fn response_of_simple_filters() {
-        let flat = magnitude_response_db(&[1.0], 65);
-        assert!(flat.iter().all(|v| v.abs() < 1e-5));
-        // Two-tap average: 0 dB at DC, a null at Nyquist.
-        let average = magnitude_response_db(&[0.5, 0.5], 65);
-        assert!(average[0].abs() < 1e-5);
-        assert_eq!(average[64], RESPONSE_FLOOR_DB);
-    }
-}
+#[path = "fir_tests.rs"]
+mod tests;

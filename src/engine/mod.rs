@@ -7,17 +7,22 @@
 //! chunk the engine services the worker: it installs finished results, lets each stage submit
 //! its jobs, and installs again (offline, jobs run inline inside `submit`, so their results are
 //! in before the chunk plays). Parameters, jobs and figures reach the stages through the one
-//! list in `Engine::stages`.
+//! list in `Engine::stages`. A host that runs the engine faster than real time without saying
+//! so (a DAW's export) gets the offline behaviour too, within the lead it builds (`pace`):
+//! the engine waits for each chunk's jobs, so they are ready when due.
 
 pub mod job_slot;
 mod layout;
+mod pace;
 mod status;
 mod timeline;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
 pub use layout::{EngineConfig, Layout};
+use pace::Pace;
 pub use status::{EngineShared, EngineStatus};
 pub use timeline::Transport;
 
@@ -27,7 +32,7 @@ use crate::stages::denoise::DenoiseStage;
 use crate::stages::output::OutputStage;
 use crate::stages::spectral::SpectralStage;
 use crate::stages::{Clock, Stage};
-use crate::worker::Worker;
+use crate::worker::{Executor, Worker};
 
 pub const MAX_CHANNELS: usize = 2;
 pub const CHUNK: usize = 256;
@@ -68,6 +73,9 @@ pub struct Engine {
     processed: u64,
     /// Where on the timeline the next sample lies (see `locate`).
     position: u64,
+    pace: Pace,
+    /// Until when the block being processed may wait for its jobs.
+    wait_until: Option<Instant>,
     dry: [[f32; CHUNK]; MAX_CHANNELS],
     wet: [[f32; CHUNK]; MAX_CHANNELS],
 }
@@ -105,6 +113,8 @@ impl Engine {
             values,
             processed: 0,
             position: 0,
+            pace: Pace::default(),
+            wait_until: None,
             dry: [[0.0; CHUNK]; MAX_CHANNELS],
             wet: [[0.0; CHUNK]; MAX_CHANNELS],
         };
@@ -201,6 +211,7 @@ impl Engine {
             .store(self.layout_pending(), Ordering::Relaxed);
         s.dropped_jobs
             .store(self.worker.dropped_jobs(), Ordering::Relaxed);
+        s.ahead_s.store(self.pace.ahead() as f32, Ordering::Relaxed);
         for stage in self.stages.all() {
             stage.publish(&self.shared);
         }
@@ -212,6 +223,13 @@ impl Engine {
         let clock = self.clock();
         for stage in self.stages.all() {
             stage.submit(&self.worker, clock);
+        }
+        if let Some(deadline) = self.wait_until {
+            // Out of lead: the rest of the render goes on as if live.
+            if !self.worker.wait_idle(deadline) {
+                self.wait_until = None;
+                self.worker.set_waiting(false);
+            }
         }
         self.install_results();
     }
@@ -239,6 +257,11 @@ impl Engine {
         }
         let channels = main.len().min(self.config.channels);
         let len = main.first().map_or(0, |c| c.len());
+        if matches!(self.config.executor, Executor::Thread) {
+            let seconds = len as f64 / self.config.sample_rate as f64;
+            self.wait_until = self.pace.block(Instant::now(), seconds);
+            self.worker.set_waiting(self.wait_until.is_some());
+        }
         let mut start = 0;
         loop {
             self.service_worker();

@@ -30,4 +30,7 @@ pub struct EngineStatus {
     /// A new layout waits for the host to re-activate the plugin.
     pub layout_pending: AtomicBool,
     pub dropped_jobs: AtomicU64,
+    /// Seconds of audio handed back ahead of real time (see `engine::pace`): near the host's
+    /// buffer when playing live, growing in a faster render.
+    pub ahead_s: AtomicF32,
 }

@@ -114,8 +114,12 @@ pub struct DenoiseStage {
     learning: f32,
     /// Counts changes of learn mode, tap count and Learn presses (see `FeedTag`).
     learn_epoch: u32,
+    /// Counts jumps on the timeline (see `FeedTag`).
+    anchor: u32,
     /// Learn was just turned off: solve once more so the taps take in all the material.
     learn_released: bool,
+    /// A jump happened in a spectral mode: pass the input through until new taps come.
+    pending_restart: bool,
     enable: Smoother,
     amount: Smoother,
     listen: Smoother,
@@ -157,7 +161,9 @@ impl DenoiseStage {
             taps: default(ParamId::DenoiseTaps),
             learning: default(ParamId::DenoiseLearn),
             learn_epoch: 0,
+            anchor: 0,
             learn_released: false,
+            pending_restart: false,
             enable: smoother(1.0),
             amount: smoother(1.0),
             listen: smoother(0.0),
@@ -183,6 +189,7 @@ impl DenoiseStage {
     fn learn_tag(&self) -> FeedTag {
         FeedTag {
             epoch: self.learn_epoch,
+            anchor: self.anchor,
             mode: LearnMode::from_index(self.mode.round() as usize),
             taps: ParamId::DenoiseTaps.option(self.taps),
             learning: self.learning >= 0.5,
@@ -314,9 +321,20 @@ impl Stage for DenoiseStage {
         self.fir.reset();
     }
 
+    /// The spectral modes follow the signal: after a jump they start again from passing the
+    /// input through, so what plays depends on the timeline, not on what played before.
+    fn locate(&mut self, _position: u64) {
+        self.anchor = self.anchor.wrapping_add(1);
+        if self.learn_tag().mode.follows_signal() {
+            self.learn.supersede();
+            self.pending_restart = true;
+        }
+    }
+
     fn submit(&mut self, worker: &Worker, clock: Clock) {
         let generation = self.shared.taps.generation();
-        if self.taps_seen != Some(generation) {
+        // The spectral modes design their own filter; the slot's taps are for the others.
+        if self.taps_seen != Some(generation) && !self.learn_tag().mode.follows_signal() {
             if let Some(request) = self.load.take() {
                 if self.load.submit(request, worker) {
                     self.taps_seen = Some(generation);
@@ -357,6 +375,14 @@ impl Stage for DenoiseStage {
     }
 
     fn settle(&mut self, worker: &Worker, clock: Clock) {
+        if std::mem::take(&mut self.pending_restart) {
+            if let Some((kernel, _)) = self.pending.take() {
+                worker.retire(kernel);
+            }
+            for spent in self.fir.pass_through().into_iter().flatten() {
+                worker.retire(spent);
+            }
+        }
         if let Some(old) = self.fir.take_faded_out() {
             worker.retire(old);
         }

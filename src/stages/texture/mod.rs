@@ -161,7 +161,7 @@ impl TextureStage {
             return;
         }
         if let Some(mut request) = self.outgoing.take() {
-            request.work.all_at_once = worker.runs_inline();
+            request.work.all_at_once = worker.waits_for_jobs();
             if !self.jobs.submit(request, worker) {
                 // Refused: record and ask again.
                 self.asked = None;

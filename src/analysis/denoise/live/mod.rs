@@ -58,6 +58,11 @@ impl LearnMode {
         }
     }
 
+    /// Modes whose filter follows the signal (its spectrum now), not a file or a training.
+    pub fn follows_signal(self) -> bool {
+        matches!(self, LearnMode::NoiseProfile | LearnMode::Adaptive)
+    }
+
     fn name(self) -> &'static str {
         match self {
             LearnMode::File => "file",
@@ -69,10 +74,13 @@ impl LearnMode {
 }
 
 /// What the audio thread was doing when it recorded a block. A new `epoch` (mode or tap count
-/// changed, Learn pressed) makes the learner start afresh.
+/// changed, Learn pressed) makes the learner start afresh. A new `anchor` (a jump on the
+/// timeline) restarts what follows the signal (the spectral modes' input spectra and noise
+/// tracking) but keeps what was learned on purpose (a noise profile, reference statistics).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FeedTag {
     pub epoch: u32,
+    pub anchor: u32,
     pub mode: LearnMode,
     pub taps: usize,
     pub learning: bool,
@@ -216,6 +224,7 @@ impl NoiseProfile {
 
 struct LearnState {
     epoch: Option<u32>,
+    anchor: u32,
     mode: LearnMode,
     taps: usize,
     state: ModeState,
@@ -249,6 +258,7 @@ impl Learner {
             let _ = feed.free.push(Box::new(FeedBlock {
                 tag: FeedTag {
                     epoch: 0,
+                    anchor: 0,
                     mode: LearnMode::File,
                     taps: 1,
                     learning: false,
@@ -264,6 +274,7 @@ impl Learner {
             sample_rate: sample_rate as f64,
             state: Mutex::new(LearnState {
                 epoch: None,
+                anchor: 0,
                 mode: LearnMode::File,
                 taps: 1,
                 state: ModeState::Idle,
@@ -303,7 +314,17 @@ impl Learner {
             s.samples = 0;
             s.fresh = 0;
             s.state = self.fresh_state(tag);
+        } else if s.anchor != tag.anchor {
+            match &mut s.state {
+                ModeState::Reference(stats) => stats.break_stream(),
+                ModeState::NoiseProfile { .. } | ModeState::Adaptive { .. } => {
+                    s.state = self.fresh_state(tag);
+                    (s.samples, s.fresh) = (0, 0);
+                }
+                ModeState::Idle => {}
+            }
         }
+        s.anchor = tag.anchor;
         let (input, target) = (&block.input[..block.len], &block.target[..block.len]);
         match &mut s.state {
             ModeState::Idle => return,

@@ -3,6 +3,7 @@ use super::*;
 fn tag(epoch: u32, mode: LearnMode, learning: bool) -> FeedTag {
     FeedTag {
         epoch,
+        anchor: 0,
         mode,
         taps: 32,
         learning,
@@ -80,4 +81,39 @@ fn a_full_pool_loses_audio_instead_of_waiting() {
         status.material_ms.load(Ordering::Relaxed),
         (FEED_POOL * FEED_BLOCK) as u64 * 1000 / 16000
     );
+}
+
+#[test]
+fn a_jump_restarts_what_follows_the_signal_and_keeps_the_noise_profile() {
+    let (learner, mut writer) = Learner::new(16000.0);
+    let status = LearnStatus::default();
+    let noise: Vec<f32> = (0..16000)
+        .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
+        .collect();
+    let material = || status.material_ms.load(Ordering::Relaxed);
+    let jumped = |tag: FeedTag| FeedTag { anchor: 1, ..tag };
+    let profile = tag(1, LearnMode::NoiseProfile, false);
+    writer.push(&noise, None, tag(1, LearnMode::NoiseProfile, true));
+    writer.push(&noise, None, profile);
+    writer.flush();
+    assert!(learner.run(&status).is_some());
+    assert_eq!(material(), 1000);
+    writer.push(&noise[..8000], None, jumped(profile));
+    writer.flush();
+    assert!(
+        learner.run(&status).is_some(),
+        "designs from the kept profile"
+    );
+    assert_eq!(material(), 500);
+    assert_eq!(status.profile_ms.load(Ordering::Relaxed), 1000);
+
+    let adaptive = tag(2, LearnMode::Adaptive, false);
+    writer.push(&noise, None, adaptive);
+    writer.flush();
+    learner.run(&status);
+    assert_eq!(material(), 1000);
+    writer.push(&noise[..4000], None, jumped(adaptive));
+    writer.flush();
+    learner.run(&status);
+    assert_eq!(material(), 250);
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use common::{convolve, data, load, relative_error_db};
+use phasewright::analysis::denoise::metrics::snr_db;
 use phasewright::analysis::scattering::Scattering;
 use phasewright::cli::demo::lowpass_taps;
 use phasewright::cli::io::{read_wav, SampleFormat};
@@ -194,30 +195,61 @@ fn params_lists_every_parameter_as_json() {
 }
 
 #[test]
-fn demo_needs_no_input_and_writes_audio_and_spectrograms() {
+fn demo_needs_no_input_denoises_its_phrases_and_writes_audio_and_spectrograms() {
     let dir = tempfile::tempdir().unwrap();
-    ok(&phasewright(&["demo", "-o", path(dir.path())]));
-    let input = read_wav(&dir.path().join("input.wav")).unwrap();
-    let output = read_wav(&dir.path().join("output.wav")).unwrap();
-    assert_eq!(input.frames(), output.frames());
-    assert_eq!(output.channels.len(), 2);
-    for png in ["input.png", "output.png"] {
-        let bytes = std::fs::read(dir.path().join(png)).unwrap();
-        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let out = phasewright(&["demo", "-o", path(dir.path())]);
+    ok(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let read = |name: &str| read_wav(&dir.path().join(format!("{name}.wav"))).unwrap();
+    let (input, clean) = (read("input"), read("clean"));
+    for name in [
+        "input",
+        "clean",
+        "denoised_profile",
+        "denoised_adaptive",
+        "robot",
+        "shuffle",
+    ] {
+        let audio = read(name);
+        assert_eq!(audio.frames(), input.frames(), "{name}");
+        let bytes = std::fs::read(dir.path().join(format!("{name}.png"))).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{name}");
     }
-    // The demo's low-pass removes the noise above its cutoff: the output is quieter than the
-    // input but keeps the notes.
+    // Both denoisers bring the phrases out of the noise, as measured here and as printed.
+    let lead = input.sample_rate as usize;
+    let snr = |x: &[f32]| snr_db(&x[lead..], &clean.channels[0][lead..]);
+    let snr_in = snr(&input.channels[0]);
+    for (name, caption) in [
+        ("denoised_profile", "noise profile"),
+        ("denoised_adaptive", "adaptive"),
+    ] {
+        let gain = snr(&read(name).channels[0]) - snr_in;
+        assert!(gain > 3.0, "{name}: {gain:.2} dB");
+        let printed = format!("a gain of {gain:+.1} dB");
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.contains(caption) && l.contains(&printed)),
+            "{name}: '{printed}' in {stdout}"
+        );
+    }
+    // The effects change the phrases' sound but keep them audible.
     let energy = |x: &[f32]| x.iter().map(|v| (*v as f64).powi(2)).sum::<f64>();
-    let (e_in, e_out) = (energy(&input.channels[0]), energy(&output.channels[0]));
-    assert!(e_out < e_in && e_out > 0.5 * e_in, "{e_out} vs {e_in}");
+    for name in ["robot", "shuffle"] {
+        let y = &read(name).channels[0];
+        let changed = relative_error_db(y, &clean.channels[0]);
+        let level = energy(y) / energy(&clean.channels[0]);
+        assert!(
+            changed > -6.0 && (0.1..10.0).contains(&level),
+            "{name}: {changed:.1} dB from the clean phrases, energy ratio {level:.2}"
+        );
+    }
     // The scattering example: the rebuilt signal has nearly the original's coefficients
     // (scattering is homogeneous, so the shared output gain does not matter) without being
     // a copy of its samples.
-    let read = |name: &str| -> Vec<f64> {
-        let audio = read_wav(&dir.path().join(name)).unwrap();
-        audio.channels[0].iter().map(|v| *v as f64).collect()
-    };
-    let (x, y) = (read("harmonic.wav"), read("harmonic_rebuilt.wav"));
+    let samples =
+        |name: &str| -> Vec<f64> { read(name).channels[0].iter().map(|v| *v as f64).collect() };
+    let (x, y) = (samples("harmonic"), samples("harmonic_rebuilt"));
     assert_eq!((x.len(), y.len()), (8192, 8192));
     let mut scattering = Scattering::new(6, x.len(), (16, 1)).unwrap();
     let coefficients = |s: &mut Scattering, v: &[f64]| {
@@ -418,6 +450,8 @@ fn render_takes_a_factory_preset_by_name() {
         "spec_window=1024",
         "--set",
         "spec_phase=zero",
+        "--set",
+        "out_gain=10",
     ];
     assert!(preset == render(&by_hand, &settings));
     assert!(preset != std::fs::read(&input).unwrap());

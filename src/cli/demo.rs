@@ -2,61 +2,80 @@
 
 use rand::{Rng, SeedableRng};
 
-use crate::cli::io::{Audio, SampleFormat};
+use crate::cli::mixes::{make_mix, Mix, MixSpec, NoiseKind};
 use crate::taps_file::TapsFile;
 
 pub const DEMO_RATE: u32 = 48000;
+/// Noise alone at the start of the demo's mix: what the noise profile is learned from.
+pub const DEMO_LEAD_IN: f64 = 1.0;
 
-/// Four seconds of stereo harmonic notes (ten partials at 1/k amplitude, plucked envelope) over
-/// white noise 26 dB below, the same every time (seeded).
-pub fn harmonic_notes_with_noise(seed: u64) -> Audio {
-    const NOTES_HZ: [f32; 8] = [220.0, 261.63, 329.63, 392.0, 440.0, 392.0, 329.63, 261.63];
-    const NOTE_SECONDS: f32 = 0.5;
+/// Formants (Hz) of five vowels (a, e, i, o, u; adult male averages).
+const VOWELS: [[f32; 3]; 5] = [
+    [730.0, 1090.0, 2440.0],
+    [530.0, 1840.0, 2480.0],
+    [270.0, 2290.0, 3010.0],
+    [570.0, 840.0, 2410.0],
+    [300.0, 870.0, 2240.0],
+];
+
+/// A phrase of `syllables` voiced syllables: a harmonic source (f0 100 to 180 Hz, gliding)
+/// shaped by a vowel's three formants, 120 to 280 ms each, with short gaps between. Enough of
+/// speech's structure (harmonics, formants, pauses) to show a denoiser at work, and seeded.
+pub fn speech_like_phrase(syllables: usize, seed: u64) -> Vec<f32> {
     let sr = DEMO_RATE as f32;
-    let note_len = (NOTE_SECONDS * sr) as usize;
-    let frames = note_len * NOTES_HZ.len();
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let mut tone = vec![0.0f32; frames];
-    for (n, &f0) in NOTES_HZ.iter().enumerate() {
-        let phases: Vec<f32> = (0..10)
-            .map(|_| rng.random::<f32>() * std::f32::consts::TAU)
+    let mut out = Vec::new();
+    for _ in 0..syllables {
+        let len = (rng.random_range(0.12..0.28) * sr) as usize;
+        let (f0, glide) = (rng.random_range(100.0..180.0), rng.random_range(-0.2..0.2));
+        let formants = VOWELS[rng.random_range(0..VOWELS.len())];
+        let harmonics = (4000.0 / f0) as usize;
+        let gains: Vec<f32> = (1..=harmonics)
+            .map(|k| {
+                let f = k as f32 * f0;
+                let resonance: f32 = formants
+                    .iter()
+                    .map(|fm| 1.0 / (1.0 + ((f - fm) / (0.1 * fm + 50.0)).powi(2)))
+                    .sum();
+                resonance / (k as f32).sqrt()
+            })
             .collect();
-        for i in 0..note_len {
-            let t = i as f32 / sr;
-            let env =
-                (t / 0.01).min(1.0) * (-3.0 * t).exp() * ((note_len - i) as f32 / 480.0).min(1.0);
-            let s: f32 = phases
+        let mut phase = 0.0f32;
+        for i in 0..len {
+            let t = i as f32 / len as f32;
+            phase += std::f32::consts::TAU * f0 * (1.0 + glide * t) / sr;
+            phase %= std::f32::consts::TAU;
+            let envelope = (std::f32::consts::PI * t).sin().powf(0.6);
+            let s: f32 = gains
                 .iter()
                 .enumerate()
-                .map(|(k, ph)| {
-                    let k = (k + 1) as f32;
-                    (std::f32::consts::TAU * k * f0 * t + ph).sin() / k
-                })
+                .map(|(k, g)| g * ((k + 1) as f32 * phase).sin())
                 .sum();
-            tone[n * note_len + i] = 0.2 * env * s;
+            out.push(0.15 * envelope * s);
         }
+        let gap = (rng.random_range(0.03..0.1) * sr) as usize;
+        out.resize(out.len() + gap, 0.0);
     }
-    let noise_rms = 0.2 * 10f32.powf(-26.0 / 20.0);
-    let channels = (0..2)
-        .map(|_| {
-            tone.iter()
-                .map(|s| {
-                    // Sum of uniforms: a cheap, seeded, near-Gaussian noise with the right RMS.
-                    let g: f32 =
-                        (0..4).map(|_| rng.random::<f32>() - 0.5).sum::<f32>() * 3f32.sqrt();
-                    s + noise_rms * g
-                })
-                .collect()
-        })
-        .collect();
-    Audio {
-        sample_rate: DEMO_RATE,
-        channels,
-        format: SampleFormat::F32,
-    }
+    out
 }
 
-/// Windowed-sinc low-pass: a stand-in for learned taps until training exists in the demo.
+/// The demo's input: speech-like phrases in white noise (hiss, 5 dB SNR), after `DEMO_LEAD_IN`
+/// seconds of noise alone; the clean phrases are kept to measure the denoiser.
+pub fn speech_in_noise(seconds: f64, seed: u64) -> Mix {
+    let phrases: Vec<Vec<f32>> = (0..3)
+        .map(|k| speech_like_phrase(6 + 2 * k as usize, seed * 10 + k))
+        .collect();
+    let spec = MixSpec {
+        seconds,
+        lead_in: DEMO_LEAD_IN,
+        snr_db: 5.0,
+        noise: NoiseKind::White,
+        seed,
+    };
+    make_mix(DEMO_RATE, &phrases, &[], &spec).expect("the demo's phrases are not empty")
+}
+
+/// Windowed-sinc low-pass, for tests that need a known filter.
 pub fn lowpass_taps(cutoff_hz: f32, sample_rate: u32, len: usize) -> TapsFile {
     let fc = cutoff_hz / sample_rate as f32;
     let mid = (len - 1) as f32 / 2.0;

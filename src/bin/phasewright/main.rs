@@ -53,8 +53,9 @@ enum Command {
     Scatter(scatter::ScatterArgs),
     /// Print every parameter (id, name, range, default) as JSON.
     Params(params::ParamsArgs),
-    /// Render the built-in test signal through the chain: writes input/output WAVs, their
-    /// spectrograms and the taps used into DIR.
+    /// Show what Phasewright does on a built-in signal (speech-like phrases in noise): noise
+    /// profile and adaptive denoising with the SNR gained, a frame effect and a similarity
+    /// reorder, a scattering resynthesis; WAVs and spectrograms into DIR.
     Demo(demo::DemoArgs),
 }
 

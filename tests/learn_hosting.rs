@@ -239,3 +239,42 @@ fn learned_taps_are_saved_with_the_project_and_sound_the_same_after_reopening() 
         "reopened project sounds the same: {err:.1} dB"
     );
 }
+
+#[test]
+fn a_learned_noise_profile_is_saved_with_the_project_and_goes_on_working_after_reopening() {
+    let white = mix(4.0, NoiseKind::White, 6);
+    let mut a = LoadedPlugin::new();
+    a.set_render_mode(true);
+    a.activate(RATE as f64, 512);
+    // The profile is learned over the noise-only lead-in; the project is saved later.
+    let events = learn_events(&mut a, 2.0, 0);
+    let part = 2 * RATE as usize;
+    let head = stereo(&white.noisy[..part]);
+    a.process(&head, None, 512, &events);
+    let state = a.save_state();
+    let json: serde_json::Value = serde_json::from_slice(&state[8..]).unwrap();
+    let profile: serde_json::Value =
+        serde_json::from_str(json["fields"]["noise_profile"].as_str().unwrap()).unwrap();
+    let seconds = profile["samples"].as_f64().unwrap() / RATE as f64;
+    assert!((seconds - LEAD_IN).abs() < 0.01, "{seconds} s of profile");
+
+    // Reopened in a new instance, the profile designs the filter without learning again:
+    // after the input spectrum's first second, it sounds as the instance that learned it.
+    let mut b = LoadedPlugin::new();
+    b.set_render_mode(true);
+    b.load_state(&state).unwrap();
+    b.activate(RATE as f64, 512);
+    let tail = stereo(&white.noisy[part..]);
+    let out_a = a.process(&tail, None, 512, &[]);
+    let out_b = b.process(&tail, None, 512, &[]);
+    let skip = RATE as usize;
+    let same = relative_error_db(&out_b[0][skip..], &out_a[0][skip..]);
+    // Against the clean speech, with the output moved back by the latency.
+    let (lat, n) = (b.latency() as usize, out_b[0].len());
+    let range = part + skip..part + n - lat;
+    let cleaner = relative_error_db(&out_b[0][skip + lat..], &white.clean[range.clone()])
+        - relative_error_db(&white.noisy[range.clone()], &white.clean[range]);
+    eprintln!("reopened: {same:.1} dB from the original, {cleaner:.2} dB against the noisy input");
+    assert!(same < -60.0, "{same:.1} dB");
+    assert!(cleaner < -2.0, "{cleaner:.2} dB");
+}

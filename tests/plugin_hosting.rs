@@ -154,11 +154,10 @@ fn state_restores_parameters_and_taps_into_a_fresh_instance() {
     // every later version loads.
     let saved = with_taps(&a.save_state(), &taps);
     let mut json: serde_json::Value = serde_json::from_slice(&saved[8..]).unwrap();
-    assert_eq!(json["fields"]["state_version"], "2");
-    json["fields"]
-        .as_object_mut()
-        .unwrap()
-        .remove("state_version");
+    assert_eq!(json["fields"]["state_version"], "3");
+    let fields = json["fields"].as_object_mut().unwrap();
+    fields.remove("state_version");
+    fields.remove("noise_profile");
     let body = serde_json::to_vec(&json).unwrap();
     let saved = [(body.len() as u64).to_le_bytes().to_vec(), body].concat();
 
@@ -203,6 +202,12 @@ fn corrupt_state_is_refused_and_the_plugin_keeps_working() {
     assert_ne!(broken, text);
     bad_taps = (broken.len() as u64).to_le_bytes().to_vec();
     bad_taps.extend(broken.as_bytes());
+    // A noise profile of two bins, one negative.
+    let mut json: serde_json::Value = serde_json::from_slice(&good[8..]).unwrap();
+    json["fields"]["noise_profile"] =
+        r#"{"sample_rate":48000,"spectrum":[-1,2],"frames":3,"samples":9}"#.into();
+    let body = serde_json::to_vec(&json).unwrap();
+    let bad_profile = [(body.len() as u64).to_le_bytes().to_vec(), body].concat();
     let garbage: Vec<Vec<u8>> = vec![
         vec![],
         vec![0xff; 3],
@@ -212,6 +217,7 @@ fn corrupt_state_is_refused_and_the_plugin_keeps_working() {
         [u64::MAX.to_le_bytes().to_vec(), b"{}".to_vec()].concat(),
         [12u64.to_le_bytes().to_vec(), b"not json at!".to_vec()].concat(),
         bad_taps,
+        bad_profile,
     ];
     for bytes in &garbage {
         let _ = p.load_state(bytes); // refusing is fine; crashing or installing it is not

@@ -1,5 +1,6 @@
 //! The host-facing parameters, built from the framework-free table (`params::table`), plus the
-//! state that is saved with a project beyond parameter values (the loaded taps).
+//! state that is saved with a project beyond parameter values (the taps and the learned noise
+//! profile).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,15 +9,19 @@ use nice_plug::prelude::*;
 use nice_plug_egui::EguiEditorState;
 
 use super::{ParamId, ParamKind, ParamSpec, ALL_PARAMS, PARAMS};
+use crate::analysis::denoise::live::SavedProfile;
 use crate::engine::EngineShared;
 use crate::taps_file::TapsFile;
 
 /// Key of the saved taps in the plugin state.
 const TAPS_KEY: &str = "denoise_taps";
+/// Key of the learned noise profile (from version 3 on).
+const PROFILE_KEY: &str = "noise_profile";
 /// Key and value of the state's format version. States without one are version 1 (before
-/// versions: parameters and taps, which version 2 reads the same way).
+/// versions: parameters and taps, which versions 2 and 3 read the same way); version 3 adds the
+/// noise profile.
 const VERSION_KEY: &str = "state_version";
-const STATE_VERSION: u32 = 2;
+const STATE_VERSION: u32 = 3;
 
 /// One host parameter of whichever kind its spec asks for.
 pub enum HostParam {
@@ -181,16 +186,20 @@ unsafe impl Params for PluginParams {
     }
 
     fn serialize_fields(&self) -> BTreeMap<String, String> {
-        let taps = self.shared.taps.get();
-        let json = serde_json::to_string(&taps).unwrap_or_else(|_| "null".into());
+        let json = |value: Result<String, _>| value.unwrap_or_else(|_| "null".into());
+        let taps = json(serde_json::to_string(&self.shared.taps.get()));
+        let profile = json(serde_json::to_string(
+            &self.shared.denoise.learn.profile.get(),
+        ));
         BTreeMap::from([
-            (TAPS_KEY.to_string(), json),
+            (TAPS_KEY.to_string(), taps),
+            (PROFILE_KEY.to_string(), profile),
             (VERSION_KEY.to_string(), STATE_VERSION.to_string()),
         ])
     }
 
-    /// A state without taps restores the identity filter; unreadable taps are refused with a
-    /// message in the editor, never a crash.
+    /// A state without taps restores the identity filter, one without a noise profile none;
+    /// unreadable ones are refused with a message in the editor, never a crash.
     fn deserialize_fields(&self, serialized: &BTreeMap<String, String>) {
         let slot = &self.shared.taps;
         let version = serialized.get(VERSION_KEY).map(|v| v.parse::<u32>());
@@ -214,6 +223,20 @@ unsafe impl Params for PluginParams {
             Err(e) => {
                 slot.set(None);
                 slot.set_status(format!("saved taps could not be restored: {e}"));
+            }
+        }
+        let profile = serialized
+            .get(PROFILE_KEY)
+            .map(|json| serde_json::from_str::<Option<SavedProfile>>(json))
+            .unwrap_or(Ok(None))
+            .map_err(|e| e.to_string())
+            .and_then(|p| p.map(|p| p.validate().map(|_| p)).transpose());
+        let restored = &self.shared.denoise.learn.profile;
+        match profile {
+            Ok(profile) => restored.restore(profile),
+            Err(e) => {
+                restored.restore(None);
+                slot.set_status(format!("saved noise profile could not be restored: {e}"));
             }
         }
     }

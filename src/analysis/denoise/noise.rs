@@ -80,6 +80,17 @@ impl SpectrumAverage {
         }
     }
 
+    /// A plain mean (infinite memory) of `frames` spectra whose mean was `mean`.
+    pub fn from_mean(mean: &[f64], frames: u64) -> Self {
+        let weight = frames as f64;
+        Self {
+            sum: mean.iter().map(|m| m * weight).collect(),
+            weight,
+            keep: 1.0,
+            frames,
+        }
+    }
+
     pub fn add(&mut self, power: &[f64]) {
         for (s, p) in self.sum.iter_mut().zip(power) {
             *s = self.keep * *s + p;

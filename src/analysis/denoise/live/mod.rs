@@ -10,7 +10,7 @@
 //!   (`spectral`), anew with every analysis hop, as classic noise reducers do. (A long-term input
 //!   spectrum gives one fixed filter, but it reached only 79 % of the oracle's gain on the
 //!   stationary test mixes, against 113 % for the short-term one.) The profile survives changes
-//!   of the tap count.
+//!   of the tap count and is saved with the project (`profile`).
 //! - Adaptive: the same, with the noise spectrum tracked by minimum statistics instead of
 //!   learned from a profile.
 
@@ -24,12 +24,14 @@ use crate::analysis::denoise::noise::{
 };
 use crate::analysis::denoise::taps::CorrelationStats;
 
+mod profile;
+use profile::{NoiseProfile, PROFILE_FRAME};
+pub use profile::{ProfileSlot, SavedProfile};
+
 /// Samples per feed block.
 pub const FEED_BLOCK: usize = 1024;
 /// Blocks in the pool: about 2.7 s at 48 kHz, far more than the worker falls behind.
 const FEED_POOL: usize = 128;
-/// Frame of the noise profile, fixed so the profile serves every tap count.
-const PROFILE_FRAME: usize = 4096;
 /// Gain floor of the spectral designs (-20 dB): deeper cuts buy little and risk the speech.
 const GAIN_FLOOR: f64 = 0.1;
 /// Smoothing (time constant) of the input spectrum in the spectral modes: short, so the filter
@@ -169,6 +171,8 @@ pub struct LearnStatus {
     pub predicted_centi_db: AtomicU64,
     /// What learning needs from the user, if anything.
     pub note: Mutex<String>,
+    /// The noise profile, to and from the project.
+    pub profile: ProfileSlot,
 }
 
 impl LearnStatus {
@@ -202,29 +206,11 @@ enum ModeState {
     },
 }
 
-/// The noise profile: the mean spectrum of the passage played while Learn was on.
-struct NoiseProfile {
-    epoch: u32,
-    frames: Periodograms,
-    spectrum: SpectrumAverage,
-    samples: u64,
-}
-
-impl NoiseProfile {
-    fn new(epoch: u32) -> Self {
-        let frames = Periodograms::new(PROFILE_FRAME, PROFILE_FRAME / 4);
-        Self {
-            epoch,
-            spectrum: SpectrumAverage::new(frames.bins(), f64::INFINITY),
-            frames,
-            samples: 0,
-        }
-    }
-}
-
 struct LearnState {
     epoch: Option<u32>,
     anchor: u32,
+    /// Projects' profiles taken in (see `ProfileSlot::restores`).
+    restores: u64,
     mode: LearnMode,
     taps: usize,
     state: ModeState,
@@ -275,6 +261,7 @@ impl Learner {
             state: Mutex::new(LearnState {
                 epoch: None,
                 anchor: 0,
+                restores: 0,
                 mode: LearnMode::File,
                 taps: 1,
                 state: ModeState::Idle,
@@ -297,12 +284,36 @@ impl Learner {
     pub fn run(&self, status: &LearnStatus) -> Option<(Vec<f32>, serde_json::Value)> {
         let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let s = &mut *guard;
+        self.take_restored(s, &status.profile);
+        let before = s.profile.as_ref().map(|p| p.samples);
         while let Some(block) = self.feed.filled.pop() {
             self.fold(s, &block);
             // Back to the pool; cannot fail, the pool has room for all its blocks.
             let _ = self.feed.free.push(block);
         }
+        let profile = s.profile.as_ref();
+        if profile.map(|p| p.samples) != before {
+            status
+                .profile
+                .publish(profile.and_then(|p| p.saved(self.sample_rate)));
+        }
         self.solve(s, status)
+    }
+
+    /// Takes in a project's profile, if one was handed in; one made at another sample rate is
+    /// dropped (the project keeps it), and Learn is asked for.
+    fn take_restored(&self, s: &mut LearnState, slot: &ProfileSlot) {
+        let restores = slot.restores();
+        if s.restores == restores {
+            return;
+        }
+        s.restores = restores;
+        if let Some(saved) = slot.take_restored() {
+            s.profile = saved
+                .filter(|p| p.sample_rate == self.sample_rate)
+                .map(|p| NoiseProfile::restored(&p, s.epoch));
+            s.fresh += 1;
+        }
     }
 
     fn fold(&self, s: &mut LearnState, block: &FeedBlock) {
@@ -342,8 +353,13 @@ impl Learner {
                     let profile = s
                         .profile
                         .get_or_insert_with(|| NoiseProfile::new(tag.epoch));
-                    if profile.epoch != tag.epoch {
-                        *profile = NoiseProfile::new(tag.epoch);
+                    match profile.epoch {
+                        // A restored profile goes on learning.
+                        None => profile.epoch = Some(tag.epoch),
+                        Some(epoch) if epoch != tag.epoch => {
+                            *profile = NoiseProfile::new(tag.epoch)
+                        }
+                        Some(_) => {}
                     }
                     let NoiseProfile {
                         frames, spectrum, ..

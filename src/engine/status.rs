@@ -33,4 +33,6 @@ pub struct EngineStatus {
     /// Seconds of audio handed back ahead of real time (see `engine::pace`): near the host's
     /// buffer when playing live, growing in a faster render.
     pub ahead_s: AtomicF32,
+    /// NaN or infinite output samples silenced (see `stages::output`): zero on valid input.
+    pub non_finite_outputs: AtomicU64,
 }

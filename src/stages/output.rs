@@ -1,11 +1,14 @@
 //! The output stage: dry/wet against the input delayed by the chain's latency, output gain, and
 //! a crossfaded bypass; the last place every sample is made safe (no NaN, infinity or
-//! subnormal leaves the plugin).
+//! subnormal leaves the plugin). Non-finite samples are counted as they are silenced: on valid
+//! input there are none, so the count exposes a bug the silencing would hide.
+
+use std::sync::atomic::Ordering;
 
 use super::{Clock, Stage};
 use crate::dsp::denormal::sanitize_output;
 use crate::dsp::smoother::Smoother;
-use crate::engine::{CHUNK, MAX_CHANNELS, SMOOTH_MS};
+use crate::engine::{EngineShared, CHUNK, MAX_CHANNELS, SMOOTH_MS};
 use crate::params::{Group, ParamId, ParamKind};
 
 /// The dry path's delay, equal to the engine's latency, so dry and wet stay aligned.
@@ -59,6 +62,8 @@ pub struct OutputStage {
     gain: Smoother,
     bypass: Smoother,
     ramps: [[f32; CHUNK]; 3],
+    /// Non-finite samples silenced since the engine started.
+    non_finite: u64,
 }
 
 impl OutputStage {
@@ -71,6 +76,7 @@ impl OutputStage {
             gain: smoother(1.0),
             bypass: smoother(0.0),
             ramps: [[0.0; CHUNK]; 3],
+            non_finite: 0,
         }
     }
 
@@ -95,7 +101,9 @@ impl OutputStage {
             for i in 0..n {
                 let (d, w) = (dry[ch][i], wet[ch][i]);
                 let y = (d + mix[i] * (w - d)) * gain[i];
-                out[i] = sanitize_output(y + bypass[i] * (d - y));
+                let y = y + bypass[i] * (d - y);
+                self.non_finite += !y.is_finite() as u64;
+                out[i] = sanitize_output(y);
             }
         }
     }
@@ -120,5 +128,10 @@ impl Stage for OutputStage {
 
     fn reset(&mut self) {
         self.dry_delay.reset();
+    }
+
+    fn publish(&self, shared: &EngineShared) {
+        let count = &shared.status.non_finite_outputs;
+        count.store(self.non_finite, Ordering::Relaxed);
     }
 }

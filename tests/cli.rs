@@ -77,7 +77,7 @@ fn render_is_bit_identical_run_to_run_and_keeps_length_and_format() {
 }
 
 #[test]
-fn settings_presets_automation_taps_and_sidechain_all_shape_the_render() {
+fn a_preset_file_settings_automation_and_taps_all_shape_the_render_and_a_sidechain_is_taken() {
     let dir = tempfile::tempdir().unwrap();
     let input = data("speech/espeak_01_en.wav");
     let speech = load("speech/espeak_01_en.wav");
@@ -87,7 +87,7 @@ fn settings_presets_automation_taps_and_sidechain_all_shape_the_render() {
     let preset = dir.path().join("preset.json");
     std::fs::write(
         &preset,
-        r#"{"out_gain": -6.0, "spec_window": 1024, "spec_overlap": 8}"#,
+        r#"{"denoise_amount": 0.5, "out_mix": 0.5, "spec_window": 1024, "spec_overlap": 8}"#,
     )
     .unwrap();
     // Gain from silence at 0 s up to -6 dB at 1 s, then held.
@@ -107,7 +107,7 @@ fn settings_presets_automation_taps_and_sidechain_all_shape_the_render() {
         "--preset",
         path(&preset),
         "--set",
-        "out_mix=1",
+        "denoise_amount=0.75",
         "--automation",
         path(&automation),
         "--taps",
@@ -126,11 +126,14 @@ fn settings_presets_automation_taps_and_sidechain_all_shape_the_render() {
     assert_eq!(summary["frames"], speech.frames());
     let rendered = read_wav(&out).unwrap();
     assert_eq!(rendered.format, SampleFormat::F32);
+    // The taps' share is --set's 0.75 (over the preset's 0.5); the preset's 50 % dry/wet mixes
+    // that with the input (so the amount's share of the filter is 0.375).
     let expected: Vec<f32> = convolve(&taps.taps, &speech.channels[0])
         .iter()
-        .map(|x| x * 10f32.powf(-6.0 / 20.0))
+        .zip(&speech.channels[0])
+        .map(|(f, x)| (0.375 * f + 0.625 * x) * 10f32.powf(-6.0 / 20.0))
         .collect();
-    // After the ramp (and the 20 ms smoother) the output is the filtered speech at -6 dB.
+    // After the ramp (and the 20 ms smoother) the output is that at -6 dB.
     let settled = speech.sample_rate as usize * 11 / 10;
     let err = relative_error_db(&rendered.channels[0][settled..], &expected[settled..]);
     assert!(err < -90.0, "{err:.1} dB");

@@ -51,6 +51,8 @@ def main():
             "embedding": [float(f"{v:.7g}") for v in embedding],
             "order": np.argsort(embedding, kind="stable").tolist(),
             "middle_frame_features": [float(f"{v:.7g}") for v in x[len(x) // 2]],
+            # Every 50th frame (silent ones at the floor included), to check features everywhere.
+            "sampled_frames": [[i, [float(f"{v:.7g}") for v in x[i]]] for i in range(0, len(x), 50)],
         }
     (HERE / "trumpet_pca_reference.json").write_text(json.dumps(out))
 

@@ -361,6 +361,17 @@ impl LoadedPlugin {
         block: usize,
         changes: &[ParamChange],
     ) -> Vec<Vec<f32>> {
+        self.process_blocks(main, reference, &[block], changes)
+    }
+
+    /// As `process`, with block sizes taken from `sizes` in turn (a host whose blocks vary).
+    pub fn process_blocks(
+        &mut self,
+        main: &[Vec<f32>],
+        reference: Option<&[Vec<f32>]>,
+        sizes: &[usize],
+        changes: &[ParamChange],
+    ) -> Vec<Vec<f32>> {
         let processor = self.processor.take().expect("activate first");
         let channels = main.len();
         let frames = main[0].len();
@@ -377,9 +388,10 @@ impl LoadedPlugin {
                 let mut inputs = AudioPorts::with_capacity(channels + 2, 2);
                 let mut outputs = AudioPorts::with_capacity(channels, 1);
                 let mut out_events = EventBuffer::new();
-                let mut start = 0;
+                let (mut start, mut k) = (0, 0);
                 while start < frames {
-                    let end = (start + block).min(frames);
+                    let end = (start + sizes[k % sizes.len()]).min(frames);
+                    k += 1;
                     let events: Vec<ParamValueEvent> = changes
                         .iter()
                         .filter(|c| c.sample >= start && c.sample < end)

@@ -5,7 +5,10 @@ use rand::{Rng, SeedableRng};
 
 /// Projections of each row of `features` on their first `k` principal components (rows
 /// centred; the components are the covariance's leading eigenvectors, found by subspace
-/// iteration, which stays exact when eigenvalues are close). Signs are arbitrary, as in any PCA.
+/// iteration, which stays exact when eigenvalues are close). With fewer rows than features (a
+/// short segment) the rows' Gram matrix, smaller and of the same nonzero spectrum, is solved
+/// directly instead: subspace iteration crawls there, as the spectrum has many close values.
+/// Signs are arbitrary, as in any PCA.
 pub fn pca(features: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
     let n = features.len();
     let Some(d) = features.first().map(|r| r.len()) else {
@@ -18,8 +21,34 @@ pub fn pca(features: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
         .iter()
         .map(|r| r.iter().zip(&mean).map(|(v, m)| v - m).collect())
         .collect();
+    if n < d {
+        pca_by_gram(&centred, k)
+    } else {
+        pca_by_covariance(&centred, k)
+    }
+}
+
+/// PCA of centred rows from the rows' Gram matrix: X Xᵀ u = σ² u, and the projection of the
+/// rows on the matching component is σ u.
+fn pca_by_gram(centred: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
+    let gram: Vec<Vec<f64>> = (centred.iter())
+        .map(|a| centred.iter().map(|b| dot(a, b)).collect())
+        .collect();
+    let leading: Vec<(f64, Vec<f64>)> = jacobi_eigen(gram).into_iter().take(k).collect();
+    (0..centred.len())
+        .map(|i| {
+            (leading.iter())
+                .map(|(s2, u)| u[i] * s2.max(0.0).sqrt())
+                .collect()
+        })
+        .collect()
+}
+
+/// PCA of centred rows from their covariance's leading eigenvectors.
+fn pca_by_covariance(centred: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
+    let d = centred[0].len();
     let mut cov = vec![vec![0.0; d]; d];
-    for row in &centred {
+    for row in centred {
         for i in 0..d {
             let ri = row[i];
             if ri == 0.0 {
@@ -250,6 +279,39 @@ pub fn argsort(values: &[f64]) -> Vec<usize> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn few_rows_of_many_features_give_the_covariance_s_projections_through_the_gram_matrix() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let rows: Vec<Vec<f64>> = (0..30)
+            .map(|i| {
+                (0..64)
+                    .map(|j| ((i * j) % 7) as f64 + rng.random::<f64>())
+                    .collect()
+            })
+            .collect();
+        let mean: Vec<f64> = (0..64)
+            .map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / 30.0)
+            .collect();
+        let centred: Vec<Vec<f64>> = (rows.iter())
+            .map(|r| r.iter().zip(&mean).map(|(v, m)| v - m).collect())
+            .collect();
+        let (gram, cov) = (pca_by_gram(&centred, 2), pca_by_covariance(&centred, 2));
+        for c in 0..2 {
+            let sign = (0..30)
+                .map(|i| gram[i][c] * cov[i][c])
+                .sum::<f64>()
+                .signum();
+            for i in 0..30 {
+                let (a, b) = (sign * gram[i][c], cov[i][c]);
+                assert!(
+                    (a - b).abs() < 1e-8 * (1.0 + b.abs()),
+                    "row {i}, axis {c}: {a} vs {b}"
+                );
+            }
+        }
+        assert_eq!(pca(&rows, 2), gram);
+    }
 
     #[test]
     fn pca_finds_the_direction_of_largest_spread() {

@@ -43,6 +43,11 @@ pub(super) struct RtPghi {
     done: Vec<bool>,
     turn_now: Vec<f32>,
     phase_now: Vec<f32>,
+    /// This frame's magnitudes, and its bins largest first (sorted only when needed): where
+    /// integration starts anew when the heap runs dry, which is often when many bins are
+    /// isolated (a checkerboard), so a scan of all bins each time would cost bins².
+    magnitude_now: Vec<f32>,
+    by_size: Vec<u32>,
 }
 
 impl RtPghi {
@@ -67,6 +72,8 @@ impl RtPghi {
             done: vec![false; bins],
             turn_now: vec![0.0; bins],
             phase_now: vec![0.0; bins],
+            magnitude_now: vec![0.0; bins],
+            by_size: Vec::with_capacity(bins),
         }
     }
 
@@ -91,6 +98,10 @@ impl RtPghi {
         share: f32,
     ) {
         let bins = self.bins;
+        for (m, c) in self.magnitude_now.iter_mut().zip(spectrum.iter()) {
+            *m = c.norm();
+        }
+        let magnitude = &self.magnitude_now;
         let state = &mut self.channels[ch];
         state.log.rotate_left(1);
         let peak = match ahead {
@@ -100,7 +111,7 @@ impl RtPghi {
                 if state.frames == 0 {
                     log_magnitudes(spectrum, &mut state.log[1]);
                 }
-                spectrum.iter().map(|c| c.norm()).fold(0.0, f32::max)
+                magnitude.iter().copied().fold(0.0, f32::max)
             }
         };
         let floor = peak * TOLERANCE;
@@ -125,8 +136,8 @@ impl RtPghi {
             (true, _) => (newest[m] - older[m]) / 2.0,
         };
         let step = |m: usize| -self.time_scale * time_slope(m);
-        for (d, c) in self.done.iter_mut().zip(spectrum.iter()) {
-            *d = c.norm() <= floor;
+        for (d, m) in self.done.iter_mut().zip(magnitude) {
+            *d = *m <= floor;
         }
         self.phase_now.fill(0.0);
         self.heap.clear();
@@ -138,16 +149,28 @@ impl RtPghi {
                 }
             }
         }
+        self.by_size.clear();
+        let mut next_largest = 0;
         loop {
             let Some((_, from_before, m)) = self.heap.pop() else {
-                // Nothing to carry the phase from: start anew at the largest bin left.
-                let largest = (0..bins)
-                    .filter(|m| !self.done[*m])
-                    .max_by_key(|m| spectrum[*m].norm().to_bits());
-                let Some(m) = largest else { break };
+                // Nothing to carry the phase from: start anew at the largest bin left (the
+                // highest of equal ones).
+                if self.by_size.is_empty() {
+                    self.by_size.extend(0..bins as u32);
+                    let key = |m: &u32| {
+                        let m = *m as usize;
+                        std::cmp::Reverse((magnitude[m].to_bits(), m))
+                    };
+                    self.by_size.sort_unstable_by_key(key);
+                }
+                let largest = self.by_size[next_largest..]
+                    .iter()
+                    .position(|m| !self.done[*m as usize]);
+                let Some(offset) = largest else { break };
+                next_largest += offset;
+                let m = self.by_size[next_largest] as usize;
                 self.done[m] = true;
-                self.heap
-                    .push((spectrum[m].norm().to_bits(), false, m as u32));
+                self.heap.push((magnitude[m].to_bits(), false, m as u32));
                 continue;
             };
             let m = m as usize;
@@ -156,8 +179,7 @@ impl RtPghi {
                     self.done[m] = true;
                     let turn = (state.turn[m] + self.turn_now[m]) / 2.0;
                     self.phase_now[m] = (state.phase[m] + turn) % std::f32::consts::TAU;
-                    self.heap
-                        .push((spectrum[m].norm().to_bits(), false, m as u32));
+                    self.heap.push((magnitude[m].to_bits(), false, m as u32));
                 }
                 continue;
             }
@@ -167,12 +189,12 @@ impl RtPghi {
                     let turn = sign * (step(m) + step(next)) / 2.0;
                     self.phase_now[next] = self.phase_now[m] + turn;
                     self.heap
-                        .push((spectrum[next].norm().to_bits(), false, next as u32));
+                        .push((magnitude[next].to_bits(), false, next as u32));
                 }
             }
         }
         for (m, c) in spectrum.iter_mut().enumerate() {
-            let magnitude = c.norm();
+            let magnitude = magnitude[m];
             state.magnitude[m] = magnitude;
             // Our frames' time origin is their first sample, half an FFT before the centre.
             let angle = self.phase_now[m] + std::f32::consts::PI * (m % 2) as f32;

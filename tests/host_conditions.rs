@@ -102,7 +102,6 @@ fn host_blocks_up_to_16384_and_changing_every_call_render_the_same_bits() {
 #[test]
 fn nan_and_infinities_in_the_input_and_sidechain_leave_every_learn_mode_working() {
     let (rate, clean) = stereo_excerpt(SPEECH, 3.0);
-    let frames = clean[0].len();
     let mut seed = 7u32;
     let noisy: Vec<Vec<f32>> = clean
         .iter()

@@ -6,6 +6,11 @@ use std::sync::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 
 use crate::dsp::fir::FirKernel;
+use crate::dsp::resample_taps::resample_taps;
+
+/// Taps carried to another rate are used if their response stays within this of the
+/// original's (against its peak gain).
+const MAX_RESAMPLING_ERROR_DB: f64 = -30.0;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TapsFile {
@@ -31,6 +36,27 @@ impl TapsFile {
     pub fn write(&self, path: &std::path::Path) -> Result<(), String> {
         let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
         std::fs::write(path, text).map_err(|e| format!("cannot write '{}': {e}", path.display()))
+    }
+
+    /// The taps for use at `rate`: as they are, or carried over (the same response, no delay)
+    /// with a note saying so; an error if carrying them would change their sound.
+    pub fn at_rate(&self, rate: f32) -> Result<(Vec<f32>, String), String> {
+        if self.sample_rate == rate {
+            return Ok((self.taps.clone(), String::new()));
+        }
+        let moved = resample_taps(&self.taps, self.sample_rate, rate);
+        if moved.error_db > MAX_RESAMPLING_ERROR_DB {
+            return Err(format!(
+                "taps made at {} Hz are not used at {rate} Hz: carried over, their response \
+                 would change by {:.0} dB; learn again, or use taps made at this rate",
+                self.sample_rate, moved.error_db
+            ));
+        }
+        let note = format!(
+            "taps made at {} Hz, resampled to {rate} Hz (response within {:.0} dB)",
+            self.sample_rate, moved.error_db
+        );
+        Ok((moved.taps, note))
     }
 
     pub fn validate(&self) -> Result<(), String> {

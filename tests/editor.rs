@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::clap_host::{change, LoadedPlugin};
-use common::stereo_excerpt;
+use common::{add_noise, stereo_excerpt};
 use phasewright::params::ParamId;
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
@@ -102,18 +102,7 @@ fn the_editor_opens_and_draws_its_interface() {
     plugin.process(&[vec![0.0; 64], vec![0.0; 64]], None, 64, &capture_mode);
     assert!(plugin.take_restart_request());
     plugin.activate(rate as f64, 512);
-    let mut seed = 1u32;
-    let noisy: Vec<Vec<f32>> = speech
-        .iter()
-        .map(|c| {
-            c.iter()
-                .map(|x| {
-                    seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
-                    x + 0.05 * ((seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5)
-                })
-                .collect()
-        })
-        .collect();
+    let noisy = add_noise(&speech, 0.05, 1);
     let events = [
         change(&mut plugin, 0, ParamId::DenoiseMode, 3.0),
         change(&mut plugin, rate as usize, ParamId::ReorderCapture, 1.0),
@@ -122,18 +111,34 @@ fn the_editor_opens_and_draws_its_interface() {
     let threads_before = thread_count();
     let size = plugin.open_editor(window);
     assert_eq!((size.width, size.height), (width as u32, height as u32));
-    // Let egui lay out and paint a few frames.
-    std::thread::sleep(Duration::from_millis(2500));
-    let image = conn
-        .get_image(ImageFormat::Z_PIXMAP, window, 0, 0, width, height, !0)
-        .unwrap()
-        .reply()
-        .expect("capture the window");
+    // Capture the window until egui has painted everything (a busy machine only takes longer).
+    let capture = || -> Vec<u8> {
+        let image = conn
+            .get_image(ImageFormat::Z_PIXMAP, window, 0, 0, width, height, !0)
+            .unwrap()
+            .reply()
+            .expect("capture the window");
+        // 32-bit Z-pixmap pixels are B, G, R, X.
+        (image.data.chunks_exact(4))
+            .flat_map(|p| [p[2], p[1], p[0]])
+            .collect()
+    };
+    let start = std::time::Instant::now();
+    let (mut rgb, mut picture);
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        rgb = capture();
+        picture = Picture::of(&rgb);
+        if picture.complete() || start.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+    }
+    eprintln!("painted after {:.1} s", start.elapsed().as_secs_f32());
     plugin.close_editor();
     // The editor's window thread tears its GL context down after `destroy` returns; exiting the
     // process under it crashes Mesa's finalizers. A host stays alive; the test waits it out.
     let start = std::time::Instant::now();
-    while thread_count() > threads_before && start.elapsed() < Duration::from_secs(10) {
+    while thread_count() > threads_before && start.elapsed() < Duration::from_secs(60) {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(
@@ -141,12 +146,6 @@ fn the_editor_opens_and_draws_its_interface() {
         "the editor's threads outlived it"
     );
 
-    // 32-bit Z-pixmap pixels are B, G, R, X.
-    let rgb: Vec<u8> = image
-        .data
-        .chunks_exact(4)
-        .flat_map(|p| [p[2], p[1], p[0]])
-        .collect();
     let shot =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/editor-screenshot.png");
     image::save_buffer(
@@ -158,15 +157,12 @@ fn the_editor_opens_and_draws_its_interface() {
     )
     .unwrap();
     eprintln!("editor screenshot: {}", shot.display());
-
-    let luma: Vec<f32> = rgb
-        .chunks_exact(3)
-        .map(|p| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32)
-        .collect();
-    let share =
-        |f: &dyn Fn(f32) -> bool| luma.iter().filter(|l| f(**l)).count() as f32 / luma.len() as f32;
-    let dark = share(&|l| l < 60.0);
-    let bright = share(&|l| l > 120.0);
+    let Picture {
+        dark,
+        bright,
+        curve,
+        points,
+    } = picture;
     // The dark theme covers the window (the parent's white shows where nothing was painted) ...
     assert!(
         dark > 0.6,
@@ -174,16 +170,8 @@ fn the_editor_opens_and_draws_its_interface() {
         dark * 100.0
     );
     // ... the learned filter's response curve is drawn ...
-    let curve = rgb
-        .chunks_exact(3)
-        .filter(|p| p[2] > 200 && p[0] > 80 && p[0] < 160 && p[1] > 160)
-        .count();
     assert!(curve > 300, "response curve pixels: {curve}");
     // ... the captured frames are points coloured by time (green the middle, red the end) ...
-    let points = rgb
-        .chunks_exact(3)
-        .filter(|p| (p[1] > 180 && p[0] < 140 || p[0] > 200 && p[1] < 110) && p[2] < 110)
-        .count();
     assert!(
         points > 150,
         "green and red embedding points: {points} pixels"
@@ -194,6 +182,42 @@ fn the_editor_opens_and_draws_its_interface() {
         "bright pixels: {:.1}%",
         bright * 100.0
     );
+}
+
+/// What a capture of the editor shows.
+struct Picture {
+    /// Shares of dark and of bright pixels.
+    dark: f32,
+    bright: f32,
+    /// Pixels of the response curve's colour, and of the embedding points' colours.
+    curve: usize,
+    points: usize,
+}
+
+impl Picture {
+    fn of(rgb: &[u8]) -> Self {
+        let luma: Vec<f32> = rgb
+            .chunks_exact(3)
+            .map(|p| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32)
+            .collect();
+        let share = |f: &dyn Fn(f32) -> bool| {
+            luma.iter().filter(|l| f(**l)).count() as f32 / luma.len() as f32
+        };
+        let count = |f: &dyn Fn(&[u8]) -> bool| rgb.chunks_exact(3).filter(|p| f(p)).count();
+        Self {
+            dark: share(&|l| l < 60.0),
+            bright: share(&|l| l > 120.0),
+            curve: count(&|p| p[2] > 200 && p[0] > 80 && p[0] < 160 && p[1] > 160),
+            points: count(&|p| {
+                (p[1] > 180 && p[0] < 140 || p[0] > 200 && p[1] < 110) && p[2] < 110
+            }),
+        }
+    }
+
+    /// Everything the test looks for is there.
+    fn complete(&self) -> bool {
+        self.dark > 0.6 && self.curve > 300 && self.points > 150 && self.bright > 0.01
+    }
 }
 
 /// Threads of this process right now.

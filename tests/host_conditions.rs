@@ -6,7 +6,7 @@
 mod common;
 
 use common::clap_host::{change, LoadedPlugin};
-use common::{relative_error_db, stereo_excerpt};
+use common::{add_noise, relative_error_db, stereo_excerpt};
 use phasewright::params::ParamId;
 
 const VIOLIN: &str = "music/violin.wav";
@@ -102,18 +102,7 @@ fn host_blocks_up_to_16384_and_changing_every_call_render_the_same_bits() {
 #[test]
 fn nan_and_infinities_in_the_input_and_sidechain_leave_every_learn_mode_working() {
     let (rate, clean) = stereo_excerpt(SPEECH, 3.0);
-    let mut seed = 7u32;
-    let noisy: Vec<Vec<f32>> = clean
-        .iter()
-        .map(|c| {
-            c.iter()
-                .map(|x| {
-                    seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
-                    x + 0.05 * ((seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5)
-                })
-                .collect()
-        })
-        .collect();
+    let noisy = add_noise(&clean, 0.05, 7);
     // Garbage in the first half second: in the input, and in the sidechain.
     let spoil = |x: &[Vec<f32>]| -> Vec<Vec<f32>> {
         let mut x = x.to_vec();

@@ -10,7 +10,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::clap_host::{change, clap_value, LoadedPlugin};
-use common::stereo_excerpt;
+use common::{lcg_noise, stereo_excerpt};
 use phasewright::cli::demo::lowpass_taps;
 use phasewright::params::ParamId;
 use serde_json::{json, Value};
@@ -66,15 +66,9 @@ fn every_parameter_keeps_its_clap_id_name_range_and_default() {
     pinned(PARAMS_FIXTURE, &Value::Array(params));
 }
 
-/// A noise burst (seeded, allocation-free generator) to learn a profile from.
+/// A noise burst to learn a profile from.
 fn noise(len: usize) -> Vec<Vec<f32>> {
-    let mut seed = 99u32;
-    let x: Vec<f32> = (0..len)
-        .map(|_| {
-            seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
-            0.1 * ((seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5)
-        })
-        .collect();
+    let x: Vec<f32> = lcg_noise(99, len).iter().map(|v| 0.1 * v).collect();
     vec![x.clone(), x]
 }
 

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{relative_error_db, stereo_excerpt};
+use common::{add_noise, relative_error_db, stereo_excerpt};
 use nice_assert_no_alloc::assert_no_alloc;
 use phasewright::cli::demo::lowpass_taps;
 use phasewright::engine::{Engine, EngineConfig, EngineShared, Layout};
@@ -71,6 +71,19 @@ fn play_paced(
     }
 }
 
+/// Calls `block` (which plays one guarded block), then sleeps a millisecond, until `done`
+/// holds: a worker's result reaches the engine at a block start. The two-minute deadline is
+/// far beyond what any machine needs, so a busy one only takes longer.
+fn play_until(mut block: impl FnMut(usize), done: impl Fn() -> bool) {
+    let start = std::time::Instant::now();
+    let mut round = 0;
+    while !done() && start.elapsed() < Duration::from_secs(120) {
+        block(round);
+        round += 1;
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 #[test]
 fn the_audio_path_never_allocates_while_parameters_sweep_and_taps_swap() {
     let (rate, speech) = stereo_excerpt("speech/espeak_00_en.wav", 4.0);
@@ -121,13 +134,10 @@ fn the_audio_path_never_allocates_while_parameters_sweep_and_taps_swap() {
     // Keep processing (guarded) until the worker's last filter is in.
     let mut tail = [vec![0.0f32; 512], vec![0.0f32; 512]];
     let silence = [vec![0.0f32; 512], vec![0.0f32; 512]];
-    for _ in 0..2000 {
-        if shared.denoise.taps_len.load(Ordering::Relaxed) as usize == last_taps {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-        guarded_block(&mut engine, &mut tail, &silence, 0, 512);
-    }
+    play_until(
+        |_| guarded_block(&mut engine, &mut tail, &silence, 0, 512),
+        || shared.denoise.taps_len.load(Ordering::Relaxed) as usize == last_taps,
+    );
     assert_eq!(
         shared.denoise.taps_len.load(Ordering::Relaxed) as usize,
         last_taps
@@ -139,15 +149,7 @@ fn the_audio_path_never_allocates_while_parameters_sweep_and_taps_swap() {
 fn learning_in_every_mode_never_allocates_while_learned_taps_swap_in() {
     let (rate, clean) = stereo_excerpt("speech/espeak_01_en.wav", 3.0);
     let frames = clean[0].len();
-    // Seeded white-ish noise from a linear congruential generator (no allocation involved).
-    let mut seed = 12345u32;
-    let mut noise = move || {
-        seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
-        (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
-    };
-    let noisy: [Vec<f32>; 2] = clean
-        .clone()
-        .map(|c| c.iter().map(|x| x + 0.05 * noise()).collect());
+    let noisy: [Vec<f32>; 2] = add_noise(&clean, 0.05, 12345).try_into().unwrap();
     let taps_81 = 3.0;
     let taps_128 = 4.0;
     for (mode, name) in [
@@ -171,15 +173,14 @@ fn learning_in_every_mode_never_allocates_while_learned_taps_swap_in() {
             engine.set(ParamId::DenoiseListen, ((k / 30) % 2) as f32);
         });
         // Keep playing (guarded) until the worker's 128-tap filter is in.
-        for round in 0..2000 {
-            if shared.denoise.taps_len.load(Ordering::Relaxed) == 128 {
-                break;
-            }
-            let start = (round * 512) % (frames - 512);
-            let mut more = noisy.clone();
-            guarded_block(&mut engine, &mut more, &clean, start, 512);
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        let mut more = noisy.clone();
+        play_until(
+            |round| {
+                let start = (round * 512) % (frames - 512);
+                guarded_block(&mut engine, &mut more, &clean, start, 512);
+            },
+            || shared.denoise.taps_len.load(Ordering::Relaxed) == 128,
+        );
         assert_eq!(
             shared.denoise.taps_len.load(Ordering::Relaxed),
             128,
@@ -235,12 +236,7 @@ fn reordering_never_allocates_in_segment_and_capture_modes_with_every_order() {
         if mode == 1.0 {
             // Segments asked for in Reconstruct mode have their phases rebuilt by the worker.
             let sc = || shared.phase.sc_db.load(Ordering::Relaxed);
-            for _ in 0..5000 {
-                if sc() < -5.0 {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(1));
-            }
+            play_until(|_| {}, || sc() < -5.0);
             assert!(
                 sc() < -5.0,
                 "no segment's phases were rebuilt ({} dB)",
@@ -288,13 +284,10 @@ fn a_loop_rebuilt_in_the_background_comes_in_without_allocating_on_the_audio_thr
     let mut tail = [vec![0.0f32; 512], vec![0.0f32; 512]];
     let silence = [vec![0.0f32; 512], vec![0.0f32; 512]];
     let playing = || shared.phase.playing.load(Ordering::Relaxed);
-    for _ in 0..5000 {
-        if playing() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-        guarded_block(&mut engine, &mut tail, &silence, 0, 512);
-    }
+    play_until(
+        |_| guarded_block(&mut engine, &mut tail, &silence, 0, 512),
+        playing,
+    );
     assert!(playing(), "no rebuilt loop was heard");
     assert!(shared.phase.sc_db.load(Ordering::Relaxed) < -10.0);
     assert_eq!(non_finite(&shared), 0);
@@ -383,27 +376,26 @@ fn a_texture_comes_into_focus_without_allocating_on_the_audio_thread() {
     });
     engine.set(ParamId::ReorderCapture, 1.0);
     let status = &shared.texture;
-    let mut first_heard = None;
     let mut tail = [vec![0.0f32; 512], vec![0.0f32; 512]];
     let silence = [vec![0.0f32; 512], vec![0.0f32; 512]];
-    // Until the reconstruction is complete and heard (at most two minutes, however busy).
-    for _ in 0..60_000 {
-        guarded_block(&mut engine, &mut tail, &silence, 0, 512);
-        if status.playing.load(Ordering::Relaxed) {
-            first_heard.get_or_insert(status.relative_error.load(Ordering::Relaxed));
-            if status.progress.load(Ordering::Relaxed) >= 1.0 {
-                break;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let first = first_heard.expect("no texture was heard");
-    // Time for the last job to hand its texture over.
-    for _ in 0..50 {
-        guarded_block(&mut engine, &mut tail, &silence, 0, 512);
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let last = status.relative_error.load(Ordering::Relaxed);
+    let error = || status.relative_error.load(Ordering::Relaxed);
+    // Until a texture is heard ...
+    play_until(
+        |_| guarded_block(&mut engine, &mut tail, &silence, 0, 512),
+        || status.playing.load(Ordering::Relaxed),
+    );
+    let first = error();
+    assert!(
+        status.playing.load(Ordering::Relaxed),
+        "no texture was heard"
+    );
+    // ... and until the reconstruction is complete and its last texture is heard.
+    let done = || status.progress.load(Ordering::Relaxed) >= 1.0 && error() < first;
+    play_until(
+        |_| guarded_block(&mut engine, &mut tail, &silence, 0, 512),
+        done,
+    );
+    let last = error();
     eprintln!("relative error of the first texture heard {first:.3}, of the last {last:.3}");
     assert!(last < first, "{last} vs {first}");
     assert_eq!(non_finite(&shared), 0);

@@ -5,6 +5,7 @@ pub mod denormal;
 pub mod fir;
 pub mod mel;
 pub mod real_fft;
+pub mod resample_taps;
 pub mod smoother;
 pub mod stft;
 pub mod wide;

@@ -48,16 +48,18 @@ impl Work for LoadTaps {
             self.kernel = Some(Box::new(FirKernel::identity()));
             return;
         };
-        match FirKernel::new(&file.taps) {
+        // The slot keeps the taps as they were made.
+        let (taps, status) = match file.at_rate(self.sample_rate) {
+            Ok(carried) => carried,
+            Err(e) => {
+                slot.set_status(e);
+                self.kernel = Some(Box::new(FirKernel::identity()));
+                return;
+            }
+        };
+        match FirKernel::new(&taps) {
             Ok(kernel) => {
-                slot.set_status(if file.sample_rate != self.sample_rate {
-                    format!(
-                        "taps made at {} Hz, running at {} Hz: the response is scaled",
-                        file.sample_rate, self.sample_rate
-                    )
-                } else {
-                    String::new()
-                });
+                slot.set_status(status);
                 self.kernel = Some(Box::new(kernel));
             }
             Err(e) => slot.set_status(format!("taps rejected: {e}")),

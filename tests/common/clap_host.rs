@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
+use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
 use clack_extensions::gui::{
     GuiApiType, GuiConfiguration, GuiSize, HostGui, HostGuiImpl, PluginGui, Window,
 };
@@ -182,9 +183,32 @@ pub fn change(plugin: &mut LoadedPlugin, sample: usize, id: ParamId, plain: f32)
     }
 }
 
+/// The audio processor between activation and deactivation. A host starts processing once and
+/// keeps it started across `process` calls; nice-plug resets the plugin at every start.
+enum Processor {
+    Stopped(StoppedPluginAudioProcessor<TestHost>),
+    Started(StartedPluginAudioProcessor<TestHost>),
+}
+
+impl Processor {
+    fn start(self) -> StartedPluginAudioProcessor<TestHost> {
+        match self {
+            Processor::Stopped(p) => p.start_processing().expect("start processing"),
+            Processor::Started(p) => p,
+        }
+    }
+
+    fn stop(self) -> StoppedPluginAudioProcessor<TestHost> {
+        match self {
+            Processor::Stopped(p) => p,
+            Processor::Started(p) => p.stop_processing(),
+        }
+    }
+}
+
 pub struct LoadedPlugin {
     instance: PluginInstance<TestHost>,
-    processor: Option<StoppedPluginAudioProcessor<TestHost>>,
+    processor: Option<Processor>,
     /// Sample rate of the current activation, and whether `process` keeps to real time.
     sample_rate: f64,
     real_time: bool,
@@ -282,6 +306,22 @@ impl LoadedPlugin {
             .collect()
     }
 
+    /// Selects the port configuration whose main bus has `channels` channels (before
+    /// activating), as a host does for a mono track.
+    pub fn select_main_channels(&mut self, channels: u32) {
+        let handle = self.instance.plugin_handle();
+        let ext: PluginAudioPortsConfig = handle.get_extension().expect("audio-ports-config");
+        let id = (0..ext.count(&handle))
+            .find_map(|i| {
+                let mut buf = AudioPortsConfigBuffer::new();
+                let config = ext.get(&handle, i, &mut buf)?;
+                let main = config.main_input.as_ref()?;
+                (main.channel_count == channels).then_some(config.id)
+            })
+            .unwrap_or_else(|| panic!("no configuration with {channels} main channels"));
+        ext.select(&handle, id).expect("configuration selected");
+    }
+
     pub fn set_render_mode(&mut self, offline: bool) {
         let handle = self.instance.plugin_handle();
         let ext: PluginRender = handle.get_extension().expect("render extension");
@@ -315,14 +355,21 @@ impl LoadedPlugin {
             max_frames_count: max_block,
         };
         let processor = self.instance.activate(|_, _| (), config).expect("activate");
-        self.processor = Some(processor);
+        self.processor = Some(Processor::Stopped(processor));
         self.run_main_thread_callbacks();
     }
 
     pub fn deactivate(&mut self) {
         if let Some(p) = self.processor.take() {
-            self.instance.deactivate(p);
+            self.instance.deactivate(p.stop());
         }
+    }
+
+    /// Stops processing, as a host does when the transport stops or it suspends the plugin; the
+    /// next `process` starts it again, and the plugin resets.
+    pub fn stop_processing(&mut self) {
+        let processor = self.processor.take().expect("activate first");
+        self.processor = Some(Processor::Stopped(processor.stop()));
     }
 
     pub fn latency(&mut self) -> u32 {
@@ -353,7 +400,8 @@ impl LoadedPlugin {
     }
 
     /// Processes `main` (one vector per channel) in blocks of `block` frames on a separate audio
-    /// thread, with `reference` on the sidechain and `changes` (sorted by sample) as events.
+    /// thread, with `reference` on the sidechain (None: silence) and `changes` (sorted by
+    /// sample) as events.
     pub fn process(
         &mut self,
         main: &[Vec<f32>],
@@ -372,18 +420,29 @@ impl LoadedPlugin {
         sizes: &[usize],
         changes: &[ParamChange],
     ) -> Vec<Vec<f32>> {
+        let silence = vec![vec![0.0f32; main[0].len()]; 2];
+        self.process_with_sidechain(main, reference.unwrap_or(&silence), sizes, changes)
+    }
+
+    /// As `process_blocks`, with the sidechain's channels as given: none is a sidechain the
+    /// host has not connected.
+    pub fn process_with_sidechain(
+        &mut self,
+        main: &[Vec<f32>],
+        reference: &[Vec<f32>],
+        sizes: &[usize],
+        changes: &[ParamChange],
+    ) -> Vec<Vec<f32>> {
         let processor = self.processor.take().expect("activate first");
         let channels = main.len();
         let frames = main[0].len();
-        let silence = vec![vec![0.0f32; frames]; 2];
-        let reference = reference.unwrap_or(&silence);
         let pace = self.real_time.then_some(self.sample_rate);
         let (timeline, rate) = (self.timeline, self.sample_rate);
         let latency = self.latency() as i64;
         let (processor, output) = std::thread::scope(|s| {
             s.spawn(move || {
                 let began = std::time::Instant::now();
-                let mut processor = processor.start_processing().expect("start processing");
+                let mut processor = processor.start();
                 let mut output = vec![vec![0.0f32; frames]; channels];
                 let mut inputs = AudioPorts::with_capacity(channels + 2, 2);
                 let mut outputs = AudioPorts::with_capacity(channels, 1);
@@ -475,7 +534,7 @@ impl LoadedPlugin {
                         std::thread::sleep(due.saturating_sub(began.elapsed()));
                     }
                 }
-                (processor.stop_processing(), output)
+                (Processor::Started(processor), output)
             })
             .join()
             .expect("audio thread panicked")

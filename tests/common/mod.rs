@@ -6,6 +6,7 @@ pub mod clap_host;
 use std::path::PathBuf;
 
 use phasewright::cli::io::{read_wav, Audio};
+use phasewright::cli::mixes::{make_mix, Mix, MixSpec, NoiseKind};
 
 /// `../shared/data/<rel>`, beside the repository.
 pub fn data(rel: &str) -> PathBuf {
@@ -62,6 +63,56 @@ pub fn convolve(taps: &[f32], x: &[f32]) -> Vec<f32> {
                 .take(n + 1)
                 .map(|(k, h)| *h as f64 * x[n - k] as f64)
                 .sum::<f64>() as f32
+        })
+        .collect()
+}
+
+/// Seconds of noise alone before the first talker in `speech_mix`.
+pub const LEAD_IN: f64 = 0.3;
+
+/// Three of the corpus's talkers in turn, in `noise` at 5 dB SNR, after `LEAD_IN` of noise.
+pub fn speech_mix(rate: u32, seconds: f64, noise: NoiseKind, seed: u64) -> Mix {
+    let talker = |name: &str| load(&format!("speech/{name}.wav")).channels[0].clone();
+    let talkers = [
+        talker("espeak_01_en"),
+        talker("alsa_Front_Left"),
+        talker("espeak_03_fr"),
+    ];
+    let spec = MixSpec {
+        seconds,
+        lead_in: LEAD_IN,
+        snr_db: 5.0,
+        noise,
+        seed,
+    };
+    make_mix(rate, &talkers, &[], &spec).unwrap()
+}
+
+/// One signal on both channels.
+pub fn stereo(x: &[f32]) -> Vec<Vec<f32>> {
+    vec![x.to_vec(), x.to_vec()]
+}
+
+/// Seeded uniform noise in [-0.5, 0.5) from a linear congruential generator.
+pub fn lcg_noise(seed: u32, len: usize) -> Vec<f32> {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+            (state >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+        })
+        .collect()
+}
+
+/// `x` with `level` times seeded noise added, the noise running on from channel to channel.
+pub fn add_noise(x: &[Vec<f32>], level: f32, seed: u32) -> Vec<Vec<f32>> {
+    let noise = lcg_noise(seed, x.iter().map(|c| c.len()).sum());
+    let mut rest = &noise[..];
+    (x.iter())
+        .map(|c| {
+            let (here, after) = rest.split_at(c.len());
+            rest = after;
+            c.iter().zip(here).map(|(v, n)| v + level * n).collect()
         })
         .collect()
 }

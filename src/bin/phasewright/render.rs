@@ -84,11 +84,9 @@ impl RenderArgs {
         }
         if let Some(p) = &self.taps {
             let t = TapsFile::read(p)?;
-            if t.sample_rate != audio.sample_rate as f32 {
-                eprintln!(
-                    "warning: taps were made at {} Hz, the input runs at {} Hz",
-                    t.sample_rate, audio.sample_rate
-                );
+            let (_, note) = t.at_rate(audio.sample_rate as f32)?;
+            if !note.is_empty() {
+                eprintln!("note: {note}");
             }
             options.taps = Some(t);
         }

@@ -343,6 +343,13 @@ impl Learner {
                 if !tag.learning {
                     return;
                 }
+                // Until the reference has been heard, digital silence on it is a sidechain not
+                // (yet) connected: learning from it would teach the filter to mute the track.
+                // The solve still runs, to say so.
+                if stats.target_energy() == 0.0 && target.iter().all(|x| *x == 0.0) {
+                    s.fresh += input.len() as u64;
+                    return;
+                }
                 if block.after_gap {
                     stats.break_stream();
                 }

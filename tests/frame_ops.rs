@@ -166,10 +166,11 @@ fn the_checkerboard_mutes_exactly_the_notebooks_cells() {
                 if k % 2 == frame_index % 2 {
                     assert_eq!(*y, Complex32::default(), "frame {frame_index} bin {k}");
                 } else {
-                    assert_eq!(
-                        *y,
-                        Complex32::new(x.norm(), 0.0),
-                        "frame {frame_index} bin {k}"
+                    // The magnitude, to the rounding of its square root.
+                    let close = (y.re - x.norm()).abs() <= 1e-6 * x.norm();
+                    assert!(
+                        y.im == 0.0 && close,
+                        "frame {frame_index} bin {k}: {y} vs {x}"
                     );
                 }
             }

@@ -47,6 +47,11 @@ const CASES: &[(&str, Input, &[&str])] = &[
     ),
     ("reverse_bins", Input::Music, &["--set", "spec_reverse=on"]),
     (
+        "phase_zero_rebuilt",
+        Input::Music,
+        &["--set", "spec_phase=zero", "--set", "phase_mode=rebuild"],
+    ),
+    (
         "checkerboard",
         Input::Music,
         &["--set", "spec_checkerboard=on"],

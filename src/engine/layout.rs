@@ -79,6 +79,9 @@ pub struct EngineConfig {
     pub channels: usize,
     pub executor: Executor,
     pub layout: Layout,
+    /// Whether the engine may wait for jobs when the host runs it ahead of real time (see
+    /// `pace`). Off for a caller that measures the audio thread's own cost (benches).
+    pub waits_when_ahead: bool,
 }
 
 impl EngineConfig {
@@ -89,11 +92,20 @@ impl EngineConfig {
             channels,
             executor,
             layout: Layout::default(),
+            waits_when_ahead: true,
         }
     }
 
     pub fn with_layout(self, layout: Layout) -> Self {
         Self { layout, ..self }
+    }
+
+    /// Never waits for jobs, however far ahead of real time the host runs.
+    pub fn never_waiting(self) -> Self {
+        Self {
+            waits_when_ahead: false,
+            ..self
+        }
     }
 }
 

@@ -257,7 +257,7 @@ impl Engine {
         }
         let channels = main.len().min(self.config.channels);
         let len = main.first().map_or(0, |c| c.len());
-        if matches!(self.config.executor, Executor::Thread) {
+        if matches!(self.config.executor, Executor::Thread) && self.config.waits_when_ahead {
             let seconds = len as f64 / self.config.sample_rate as f64;
             self.wait_until = self.pace.block(Instant::now(), seconds);
             self.worker.set_waiting(self.wait_until.is_some());

@@ -8,7 +8,7 @@
 //! them (so it can be undone exactly), and the reversal swaps DC and Nyquist, both real.
 //! Everything random comes from the seed and the frame's index, so a render repeats.
 
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngCore, SeedableRng};
 use realfft::num_complex::Complex32;
 
 use crate::dsp::stft::FrameBuffers;
@@ -42,6 +42,10 @@ impl Default for FrameOpsSettings {
     }
 }
 
+/// Random phases are drawn from this many equally spaced ones: a step of 0.35°, far finer than
+/// any ear can tell a random phase by, and a frame then needs no sine or cosine.
+const PHASE_STEPS: usize = 1024;
+
 pub struct FrameOps {
     pub settings: FrameOpsSettings,
     bins: usize,
@@ -49,8 +53,10 @@ pub struct FrameOps {
     /// seed it was drawn with.
     order: Vec<usize>,
     drawn_for: Option<u32>,
-    /// Unit phasors of the current frame (random phase mode), and a copy for the permutation.
+    /// Unit phasors of the current frame (random phase mode), drawn from `table`, and a copy for
+    /// the permutation.
     phasors: Vec<Complex32>,
+    table: Vec<Complex32>,
     scratch: Vec<Complex32>,
     frame_index: u64,
 }
@@ -64,6 +70,14 @@ impl FrameOps {
             order: (0..bins).collect(),
             drawn_for: None,
             phasors: vec![Complex32::new(1.0, 0.0); bins],
+            table: (0..PHASE_STEPS)
+                .map(|k| {
+                    Complex32::from_polar(
+                        1.0,
+                        std::f32::consts::TAU * k as f32 / PHASE_STEPS as f32,
+                    )
+                })
+                .collect(),
             scratch: vec![Complex32::default(); bins],
             frame_index: 0,
         }
@@ -182,10 +196,9 @@ impl FrameStage for FrameOps {
         let s = self.settings;
         if s.phase == PhaseMode::Random {
             let key = (s.seed as u64) << 32 ^ self.frame_index.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-            let mut rng = rand::rngs::StdRng::seed_from_u64(key);
+            let mut rng = rand::rngs::SmallRng::seed_from_u64(key);
             for p in &mut self.phasors[1..self.bins - 1] {
-                let (sin, cos) = (rng.random::<f32>() * std::f32::consts::TAU).sin_cos();
-                *p = Complex32::new(cos, sin);
+                *p = self.table[(rng.next_u32() >> 22) as usize];
             }
         }
         if s.permute_bins {
@@ -198,11 +211,11 @@ impl FrameStage for FrameOps {
                 PhaseMode::Keep => {}
                 PhaseMode::Zero => spectrum
                     .iter_mut()
-                    .for_each(|c| *c = Complex32::new(c.norm(), 0.0)),
+                    .for_each(|c| *c = Complex32::new(c.norm_sqr().sqrt(), 0.0)),
                 PhaseMode::Conjugate => spectrum.iter_mut().for_each(|c| *c = c.conj()),
                 PhaseMode::Random => {
                     for (c, p) in spectrum.iter_mut().zip(&self.phasors) {
-                        *c = p * c.norm();
+                        *c = p * c.norm_sqr().sqrt();
                     }
                 }
             }

@@ -33,13 +33,14 @@ impl DryDelay {
     fn process(&mut self, io: &mut [&mut [f32]]) {
         let len = io.first().map_or(0, |c| c.len());
         for (chan, ring) in io.iter_mut().zip(&mut self.rings) {
+            // Up to the ring's end, then on from its start: whole slices swap fast.
             let mut pos = self.pos;
-            for s in chan.iter_mut() {
-                std::mem::swap(s, &mut ring[pos]);
-                pos += 1;
-                if pos == ring.len() {
-                    pos = 0;
-                }
+            for part in chan.chunks_mut(ring.len()) {
+                let first = part.len().min(ring.len() - pos);
+                let (head, rest) = part.split_at_mut(first);
+                head.swap_with_slice(&mut ring[pos..pos + first]);
+                rest.swap_with_slice(&mut ring[..rest.len()]);
+                pos = (pos + part.len()) % ring.len();
             }
         }
         if let Some(ring) = self.rings.first() {

@@ -200,8 +200,14 @@ impl StreamingStft {
         let synthesis = &plan.synthesis[self.overlap_index];
         for (output, spectrum) in self.output.iter_mut().zip(&mut self.frames.spectra) {
             let time = plan.inverse.synthesize(&mut spectrum[..bins]);
+            // Two plain loops (a chained iterator would not be vectorised).
             let (older, newer) = output[..n].split_at_mut(pos);
-            for ((o, t), w) in newer.iter_mut().chain(older).zip(time).zip(synthesis) {
+            let (time_newer, time_older) = time.split_at(newer.len());
+            let (w_newer, w_older) = synthesis.split_at(newer.len());
+            for ((o, t), w) in newer.iter_mut().zip(time_newer).zip(w_newer) {
+                *o += t * w;
+            }
+            for ((o, t), w) in older.iter_mut().zip(time_older).zip(w_older) {
                 *o += t * w;
             }
         }

@@ -14,6 +14,7 @@
 //!
 //! Switching modes crossfades over 50 ms.
 
+mod bucket_queue;
 mod loop_rebuild;
 mod rebuild_job;
 mod rtpghi;

@@ -4,13 +4,12 @@
 //! difference; with one frame of look-ahead (one hop more latency, which the caller holds the
 //! frame back for) it is the centred difference, as the paper's real-time variant has it.
 //!
-//! Each channel has its own state; nothing is allocated after construction (the heap is made
-//! with room for twice the bins, the most it ever holds).
-
-use std::collections::BinaryHeap;
+//! Each channel has its own state; nothing is allocated after construction. The heap of the
+//! method is a bucket queue (`bucket_queue`).
 
 use realfft::num_complex::Complex32;
 
+use super::bucket_queue::BucketQueue;
 use crate::analysis::phase::hann_gamma;
 
 /// Bins under this share of the frame's largest keep a zero phase (the paper's tolerance).
@@ -39,15 +38,28 @@ pub(super) struct RtPghi {
     bin_turn: f32,
     freq_scale: f32,
     time_scale: f32,
-    heap: BinaryHeap<(u32, bool, u32)>,
+    /// Bins to integrate from, largest first: bin m of this frame is entry m, of the frame
+    /// before entry bins + m.
+    queue: BucketQueue,
     done: Vec<bool>,
     turn_now: Vec<f32>,
     phase_now: Vec<f32>,
     /// This frame's magnitudes, and its bins largest first (sorted only when needed): where
-    /// integration starts anew when the heap runs dry, which is often when many bins are
+    /// integration starts anew when the queue runs dry, which is often when many bins are
     /// isolated (a checkerboard), so a scan of all bins each time would cost bins².
     magnitude_now: Vec<f32>,
-    by_size: Vec<u32>,
+    /// Complemented keys, so an ascending sort puts the largest first.
+    by_size: Vec<u64>,
+}
+
+/// Sort key of bin `m` with `magnitude` (non-negative, so its bits order as it does): the
+/// largest first, the highest bin of equal ones, once complemented.
+fn size_key(magnitude: f32, m: usize) -> u64 {
+    !((magnitude.to_bits() as u64) << 32 | m as u64)
+}
+
+fn bin_of(key: u64) -> usize {
+    (!key & 0xffff_ffff) as usize
 }
 
 impl RtPghi {
@@ -68,7 +80,7 @@ impl RtPghi {
             bin_turn: (std::f64::consts::TAU * a / m) as f32,
             freq_scale: (a * m / gamma) as f32,
             time_scale: (gamma / (a * m)) as f32,
-            heap: BinaryHeap::with_capacity(2 * bins),
+            queue: BucketQueue::new(2 * bins),
             done: vec![false; bins],
             turn_now: vec![0.0; bins],
             phase_now: vec![0.0; bins],
@@ -99,7 +111,7 @@ impl RtPghi {
     ) {
         let bins = self.bins;
         for (m, c) in self.magnitude_now.iter_mut().zip(spectrum.iter()) {
-            *m = c.norm();
+            *m = c.norm_sqr().sqrt();
         }
         let magnitude = &self.magnitude_now;
         let state = &mut self.channels[ch];
@@ -136,60 +148,63 @@ impl RtPghi {
             (true, _) => (newest[m] - older[m]) / 2.0,
         };
         let step = |m: usize| -self.time_scale * time_slope(m);
+        let mut left = 0;
         for (d, m) in self.done.iter_mut().zip(magnitude) {
             *d = *m <= floor;
+            left += !*d as usize;
         }
         self.phase_now.fill(0.0);
-        self.heap.clear();
+        self.queue.clear();
         if state.frames > 0 {
             for m in 0..bins {
                 if state.magnitude[m] > floor {
-                    self.heap
-                        .push((state.magnitude[m].to_bits(), true, m as u32));
+                    self.queue.push(bins + m, state.magnitude[m]);
                 }
             }
         }
         self.by_size.clear();
         let mut next_largest = 0;
         loop {
-            let Some((_, from_before, m)) = self.heap.pop() else {
+            let Some(entry) = self.queue.pop() else {
+                if left == 0 {
+                    break;
+                }
                 // Nothing to carry the phase from: start anew at the largest bin left (the
                 // highest of equal ones).
                 if self.by_size.is_empty() {
-                    self.by_size.extend(0..bins as u32);
-                    let key = |m: &u32| {
-                        let m = *m as usize;
-                        std::cmp::Reverse((magnitude[m].to_bits(), m))
-                    };
-                    self.by_size.sort_unstable_by_key(key);
+                    self.by_size
+                        .extend((0..bins).map(|m| size_key(magnitude[m], m)));
+                    self.by_size.sort_unstable();
                 }
                 let largest = self.by_size[next_largest..]
                     .iter()
-                    .position(|m| !self.done[*m as usize]);
+                    .position(|k| !self.done[bin_of(*k)]);
                 let Some(offset) = largest else { break };
                 next_largest += offset;
-                let m = self.by_size[next_largest] as usize;
+                let m = bin_of(self.by_size[next_largest]);
                 self.done[m] = true;
-                self.heap.push((magnitude[m].to_bits(), false, m as u32));
+                left -= 1;
+                self.queue.push(m, magnitude[m]);
                 continue;
             };
-            let m = m as usize;
+            let (from_before, m) = (entry >= bins, entry % bins);
             if from_before {
                 if !self.done[m] {
                     self.done[m] = true;
+                    left -= 1;
                     let turn = (state.turn[m] + self.turn_now[m]) / 2.0;
                     self.phase_now[m] = (state.phase[m] + turn) % std::f32::consts::TAU;
-                    self.heap.push((magnitude[m].to_bits(), false, m as u32));
+                    self.queue.push(m, magnitude[m]);
                 }
                 continue;
             }
             for (next, sign) in [(m + 1, 1.0), (m.wrapping_sub(1), -1.0)] {
                 if next < bins && !self.done[next] {
                     self.done[next] = true;
+                    left -= 1;
                     let turn = sign * (step(m) + step(next)) / 2.0;
                     self.phase_now[next] = self.phase_now[m] + turn;
-                    self.heap
-                        .push((magnitude[next].to_bits(), false, next as u32));
+                    self.queue.push(next, magnitude[next]);
                 }
             }
         }
@@ -211,7 +226,7 @@ impl RtPghi {
 fn log_magnitudes(spectrum: &[Complex32], out: &mut [f32]) -> f32 {
     let mut peak = 0.0f32;
     for (l, c) in out.iter_mut().zip(spectrum) {
-        let magnitude = c.norm();
+        let magnitude = c.norm_sqr().sqrt();
         peak = peak.max(magnitude);
         *l = magnitude.max(f32::MIN_POSITIVE).ln();
     }

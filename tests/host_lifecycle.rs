@@ -36,12 +36,15 @@ fn part(x: &[Vec<f32>], range: std::ops::Range<usize>) -> Vec<Vec<f32>> {
     x.iter().map(|c| c[range.clone()].to_vec()).collect()
 }
 
+/// A name, the settings, and where the reset comes, in seconds.
+type Case = (&'static str, Vec<(ParamId, f32)>, f64);
+
 #[test]
 fn after_a_reset_mid_stream_the_plugin_renders_as_a_fresh_instance() {
     let (rate, violin) = stereo_excerpt(VIOLIN, 4.0);
     let at = |seconds: f64| (seconds * rate as f64) as usize;
     use ParamId::*;
-    let cases: [(&str, Vec<(ParamId, f32)>, f64); 5] = [
+    let cases: [Case; 5] = [
         // Reset 1.3 s in: in the third 0.5-s segment, the second's PCA order just computed.
         (
             "segments, PCA",

@@ -65,7 +65,11 @@ fn two_notes(seconds: f32) -> Vec<f32> {
     let note = (0.1 * RATE as f32) as usize;
     (0..(seconds * RATE as f32) as usize)
         .map(|n| {
-            let hz = if (n / note) % 2 == 0 { 440.0 } else { 1320.0 };
+            let hz = if (n / note).is_multiple_of(2) {
+                440.0
+            } else {
+                1320.0
+            };
             let edge = ((n % note).min(note - n % note) as f32 / 200.0).min(1.0);
             0.5 * edge * (std::f32::consts::TAU * hz * n as f32 / RATE as f32).sin()
         })

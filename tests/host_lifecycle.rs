@@ -127,6 +127,12 @@ fn improvement_db(mix: &Mix, out: &[f32], from: usize, span: usize) -> f64 {
         - relative_error_db(&mix.noisy[range.clone()], &mix.clean[range])
 }
 
+/// `improvement_db` from the first second to the end.
+fn improvement_after_a_second(mix: &Mix, out: &[f32], rate: u32) -> f64 {
+    let from = rate as usize;
+    improvement_db(mix, &out[from..], from, mix.noisy.len() - from - LATENCY)
+}
+
 #[test]
 fn a_reset_keeps_the_learned_taps_and_learning_goes_on() {
     let rate = 48000;
@@ -268,13 +274,7 @@ fn re_activated_at_another_rate_the_taps_are_resampled_and_kept_and_learning_goe
     p.activate(rate as f64, 512);
     let events = reference_learning(&mut p, true);
     let out = p.process(&stereo(&mix.noisy), Some(&stereo(&mix.clean)), 512, &events);
-    let from = rate as usize;
-    let gain = improvement_db(
-        &mix,
-        &out[0][from..],
-        from,
-        mix.noisy.len() - from - LATENCY,
-    );
+    let gain = improvement_after_a_second(&mix, &out[0], rate);
     eprintln!("learning again at 44.1 kHz: {gain:.2} dB");
     assert!(gain < -2.0, "{gain:.2} dB");
     assert_eq!(saved_taps(&mut p).1, 44100.0);
@@ -303,9 +303,7 @@ fn a_mono_track_has_one_channel_in_and_out_and_learns_from_the_stereo_reference(
     p.stop_processing();
     let events = reference_learning(&mut p, true);
     let out = p.process(&mono, Some(&stereo(&mix.clean)), 512, &events);
-    let from = rate as usize;
-    let span = mix.noisy.len() - from - LATENCY;
-    let gain = improvement_db(&mix, &out[0][from..], from, span);
+    let gain = improvement_after_a_second(&mix, &out[0], rate);
     eprintln!("mono, reference learning: {gain:.2} dB");
     assert!(gain < -2.0, "{gain:.2} dB");
 }
@@ -329,13 +327,7 @@ fn a_sidechain_the_host_has_not_connected_reads_as_silence_and_teaches_nothing()
     );
     // Connected later, the reference is heard: learning cleans the speech.
     let out = p.process(&stereo(&mix.noisy), Some(&stereo(&mix.clean)), 512, &[]);
-    let from = rate as usize;
-    let gain = improvement_db(
-        &mix,
-        &out[0][from..],
-        from,
-        mix.noisy.len() - from - LATENCY,
-    );
+    let gain = improvement_after_a_second(&mix, &out[0], rate);
     eprintln!("the reference connected: {gain:.2} dB");
     assert!(gain < -2.0, "{gain:.2} dB");
 }

@@ -1,5 +1,6 @@
-//! PCA and t-SNE (exact, 1-D) of 500 and 2000 frames of 128 mel-dB features from the corpus's
-//! music (trumpet, violin, piano). The features are also written to
+//! PCA and 1-D t-SNE (exact at 500 frames; Barnes-Hut and FFT at 500 and 2000) of 128 mel-dB
+//! features from the corpus's music (trumpet, violin, piano). At the end it prints the KL
+//! divergence each t-SNE method reaches on 2000 frames, against the exact method's. The features are also written to
 //! `target/embedding_features.json` so `benches/sklearn_embedding.py` can time scikit-learn on
 //! exactly the same input in the same session.
 
@@ -9,7 +10,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use phasewright::analysis::order::embed::pca_1d;
 use phasewright::analysis::order::features::{mel_db_features, Weighting};
-use phasewright::analysis::order::tsne::{tsne_1d, TsneMethod, TsneSettings};
+use phasewright::analysis::order::tsne::{kl_divergence, tsne_1d, TsneMethod, TsneSettings};
 use phasewright::analysis::order::N_MELS;
 use phasewright::cli::io::read_wav;
 use phasewright::cli::reorder_file::ReorderSettings;
@@ -49,7 +50,12 @@ fn embedding(c: &mut Criterion) {
         for (name, method) in [
             ("tsne_exact", TsneMethod::Exact),
             ("tsne_barnes_hut", TsneMethod::BarnesHut),
+            ("tsne_fft", TsneMethod::Fft),
         ] {
+            // Exact t-SNE of 2000 frames takes a minute a run.
+            if method == TsneMethod::Exact && frames > 500 {
+                continue;
+            }
             let settings = TsneSettings {
                 method,
                 ..Default::default()
@@ -60,6 +66,30 @@ fn embedding(c: &mut Criterion) {
         }
     }
     group.finish();
+    report_divergences(&all[..2000]);
+}
+
+/// The KL divergence (against exact affinities) of each method's embedding, one run each.
+fn report_divergences(x: &[Vec<f64>]) {
+    let divergence = |method| {
+        let settings = TsneSettings {
+            method,
+            ..Default::default()
+        };
+        kl_divergence(x, &tsne_1d(x, &settings), settings.perplexity)
+    };
+    let exact = divergence(TsneMethod::Exact);
+    println!("KL divergence at 2000 frames: exact {exact:.4}");
+    for (name, method) in [
+        ("Barnes-Hut", TsneMethod::BarnesHut),
+        ("FFT", TsneMethod::Fft),
+    ] {
+        let kl = divergence(method);
+        println!(
+            "  {name} {kl:.4} ({:+.2} % of exact)",
+            100.0 * (kl / exact - 1.0)
+        );
+    }
 }
 
 criterion_group!(benches, embedding);

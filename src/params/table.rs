@@ -141,7 +141,7 @@ param_table! {
         "t-SNE Method",
         Reorder,
         named::<TsneMethod>(),
-        1.0, // Barnes-Hut
+        2.0, // FFT
     ),
     ReorderNeighbours: param(
         "reorder_neighbours",

@@ -19,8 +19,9 @@ pub struct EmbedArgs {
     /// t-SNE perplexity.
     #[arg(long, default_value_t = 30.0)]
     pub perplexity: f64,
-    /// t-SNE over all pairs, or Barnes-Hut (scikit-learn's default; much faster on long files).
-    #[arg(long, value_enum, default_value_t = TsneMethod::BarnesHut)]
+    /// t-SNE over all pairs, Barnes-Hut (scikit-learn's default; much faster on long files) or
+    /// FFT interpolation (as accurate as Barnes-Hut, several times faster again).
+    #[arg(long, value_enum, default_value_t = TsneMethod::Fft)]
     pub tsne_method: TsneMethod,
     /// Seed of t-SNE and of the walk.
     #[arg(long, default_value_t = 0)]

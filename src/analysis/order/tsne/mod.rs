@@ -1,17 +1,25 @@
-//! t-SNE (van der Maaten and Hinton 2008) with scikit-learn's schedule, exact or Barnes-Hut (van
-//! der Maaten 2014), in one or two dimensions.
+//! t-SNE (van der Maaten and Hinton 2008) with scikit-learn's schedule, in one or two
+//! dimensions. The gradient of KL(P‖Q) is an attraction along P's entries and a repulsion
+//! between all points:
 //!
 //! - Exact: affinities over all pairs, the gradient summed over all pairs. O(n²) time and memory
 //!   per iteration.
 //! - Barnes-Hut: affinities over each point's 3·perplexity nearest neighbours (a sparse P), the
-//!   attraction summed over those, the repulsion from a space-partitioning tree of the embedding
-//!   (a binary tree in 1-D, a quadtree in 2-D) in which a cell seen from a point under an angle
-//!   below θ = 0.5 (cell width / distance) acts as one body at its centre of mass.
-//!   O(n log n) per iteration.
+//!   attraction summed over those, the repulsion from a tree (`barnes_hut`). O(n log n).
+//! - FFT: the same sparse P, the repulsion interpolated on a grid (`interpolation`). O(n) in
+//!   one dimension; two-dimensional embeddings (pictures) take Barnes-Hut's tree instead.
+
+mod affinities;
+mod barnes_hut;
+mod interpolation;
 
 use rand::{Rng, SeedableRng};
 
-use super::embed::{pca, squared_distances};
+use super::embed::pca;
+use crate::dsp::wide::with_avx;
+use affinities::{dense_affinities, sparse_affinities, Sparse};
+use barnes_hut::Tree;
+use interpolation::Interpolation;
 
 crate::choice! {
     /// The `reorder_tsne` options.
@@ -20,12 +28,14 @@ crate::choice! {
     pub enum TsneMethod {
         Exact = "Exact",
         /// scikit-learn's default.
-        #[default]
         BarnesHut = "Barnes-Hut",
+        /// As accurate as Barnes-Hut and, in one dimension, about ten times faster.
+        #[default]
+        Fft = "FFT",
     }
 }
 
-/// t-SNE settings; the defaults are scikit-learn's.
+/// t-SNE settings; the defaults are scikit-learn's but for the method.
 #[derive(Clone, Copy, Debug)]
 pub struct TsneSettings {
     pub perplexity: f64,
@@ -45,273 +55,12 @@ impl Default for TsneSettings {
     }
 }
 
-/// Barnes-Hut's accuracy: a cell is summarised when its width is below θ times its distance.
-const THETA: f64 = 0.5;
-/// Deeper than this, points that (nearly) coincide share a leaf.
-const MAX_DEPTH: usize = 40;
-
-/// The conditional affinities p(j|i) of one point over `distances` (squared, to its
-/// candidates): a Gaussian whose width gives perplexity e^`entropy`, found by bisection on its
-/// precision. Weights are relative to the nearest candidate, so exp() never underflows to 0.
-fn conditional(distances: &[f64], entropy: f64) -> Vec<f64> {
-    let min = distances.iter().copied().fold(f64::MAX, f64::min);
-    let mean = distances.iter().sum::<f64>() / distances.len().max(1) as f64;
-    // Scale-free start: distances relative to their mean.
-    let (mut lo, mut hi, mut beta) = (0.0f64, f64::INFINITY, 1.0 / mean.max(f64::MIN_POSITIVE));
-    for _ in 0..200 {
-        let (mut sum, mut weighted) = (0.0, 0.0);
-        for d in distances {
-            let w = (-(d - min) * beta).exp();
-            sum += w;
-            weighted += w * (d - min);
-        }
-        // Entropy of the distribution, in nats.
-        let h = sum.ln() + beta * weighted / sum;
-        if (h - entropy).abs() < 1e-5 {
-            break;
-        }
-        if h > entropy {
-            lo = beta;
-            beta = if hi.is_finite() {
-                (beta + hi) / 2.0
-            } else {
-                beta * 2.0
-            };
-        } else {
-            hi = beta;
-            beta = (beta + lo) / 2.0;
-        }
-    }
-    let mut p: Vec<f64> = distances
-        .iter()
-        .map(|d| (-(d - min) * beta).exp())
-        .collect();
-    let sum: f64 = p.iter().sum();
-    p.iter_mut().for_each(|v| *v /= sum);
-    p
-}
-
-/// Dense symmetric affinities for exact t-SNE: (P + Pᵀ) / 2n over all pairs.
-fn dense_affinities(features: &[Vec<f64>], perplexity: f64) -> Vec<f64> {
-    let n = features.len();
-    let distances = squared_distances(features);
-    let entropy = perplexity.min((n - 1) as f64).max(1.0).ln();
-    let mut p = vec![0.0; n * n];
-    for i in 0..n {
-        let others: Vec<f64> = (0..n)
-            .filter(|j| *j != i)
-            .map(|j| distances[i * n + j])
-            .collect();
-        let row = conditional(&others, entropy);
-        for (j, v) in (0..n).filter(|j| *j != i).zip(row) {
-            p[i * n + j] = v;
-        }
-    }
-    let mut sym = vec![0.0; n * n];
-    for i in 0..n {
-        for j in 0..n {
-            sym[i * n + j] = ((p[i * n + j] + p[j * n + i]) / (2.0 * n as f64)).max(1e-12);
-        }
-    }
-    sym
-}
-
-/// Sparse symmetric affinities for Barnes-Hut: each point's conditional affinities over its
-/// min(n - 1, 3·perplexity + 1) nearest neighbours, then (P + Pᵀ) / 2n. Row i lists (j, p_ij).
-fn sparse_affinities(features: &[Vec<f64>], perplexity: f64) -> Vec<Vec<(usize, f64)>> {
-    let n = features.len();
-    let k = ((3.0 * perplexity + 1.0) as usize).clamp(1, n - 1);
-    let entropy = perplexity.min(k as f64).max(1.0).ln();
-    let mut rows: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
-    let mut candidates: Vec<(usize, f64)> = Vec::with_capacity(n);
-    for i in 0..n {
-        candidates.clear();
-        candidates.extend((0..n).filter(|j| *j != i).map(|j| {
-            let d: f64 = features[i]
-                .iter()
-                .zip(&features[j])
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum();
-            (j, d)
-        }));
-        let by_distance =
-            |a: &(usize, f64), b: &(usize, f64)| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0));
-        candidates.select_nth_unstable_by(k - 1, by_distance);
-        let nearest = &mut candidates[..k];
-        nearest.sort_by(by_distance);
-        let distances: Vec<f64> = nearest.iter().map(|c| c.1).collect();
-        let p = conditional(&distances, entropy);
-        for ((j, _), v) in nearest.iter().zip(p) {
-            let v = v / (2.0 * n as f64);
-            rows[i].push((*j, v));
-            rows[*j].push((i, v));
-        }
-    }
-    // Merge the two halves of each pair that appears in both directions.
-    for row in &mut rows {
-        row.sort_by_key(|e| e.0);
-        row.dedup_by(|b, a| {
-            if a.0 == b.0 {
-                a.1 += b.1;
-                true
-            } else {
-                false
-            }
-        });
-    }
-    rows
-}
-
-/// A node of the space-partitioning tree: a cell of half-width `half` around `centre`.
-#[derive(Clone, Copy)]
-struct Node<const K: usize> {
-    centre: [f64; K],
-    half: f64,
-    mass: f64,
-    /// Sum of the positions of the points in the cell (centre of mass = sum / mass).
-    sum: [f64; K],
-    /// Index of the first of the 2^K children (0: a leaf).
-    children: usize,
-    /// A leaf's first point (`usize::MAX`: empty); more follow through `Tree::next`.
-    first: usize,
-}
-
-/// A binary tree (K = 1) or quadtree (K = 2) over the embedding.
-struct Tree<const K: usize> {
-    nodes: Vec<Node<K>>,
-    /// Next point in the same leaf (for points that share a leaf at the depth limit).
-    next: Vec<usize>,
-}
-
-impl<const K: usize> Tree<K> {
-    fn new(y: &[f64]) -> Self {
-        let n = y.len() / K;
-        let (mut lo, mut hi) = ([f64::MAX; K], [f64::MIN; K]);
-        for point in y.chunks_exact(K) {
-            for c in 0..K {
-                lo[c] = lo[c].min(point[c]);
-                hi[c] = hi[c].max(point[c]);
-            }
-        }
-        let centre: [f64; K] = std::array::from_fn(|c| (lo[c] + hi[c]) / 2.0);
-        let half = (0..K).map(|c| hi[c] - lo[c]).fold(0.0, f64::max) / 2.0 * (1.0 + 1e-9) + 1e-12;
-        let mut tree = Self {
-            nodes: vec![Self::empty(centre, half)],
-            next: vec![usize::MAX; n],
-        };
-        for (i, point) in y.chunks_exact(K).enumerate() {
-            tree.insert(i, point, y);
-        }
-        tree
-    }
-
-    fn empty(centre: [f64; K], half: f64) -> Node<K> {
-        Node {
-            centre,
-            half,
-            mass: 0.0,
-            sum: [0.0; K],
-            children: 0,
-            first: usize::MAX,
-        }
-    }
-
-    /// The child of `node` whose cell holds `point`.
-    fn child(&self, node: usize, point: &[f64]) -> usize {
-        let n = &self.nodes[node];
-        let quadrant: usize = (0..K)
-            .map(|c| ((point[c] > n.centre[c]) as usize) << c)
-            .sum();
-        n.children + quadrant
-    }
-
-    fn insert(&mut self, i: usize, point: &[f64], y: &[f64]) {
-        let mut node = 0;
-        for depth in 0.. {
-            let n = &mut self.nodes[node];
-            n.mass += 1.0;
-            for c in 0..K {
-                n.sum[c] += point[c];
-            }
-            if n.children == 0 {
-                if n.first == usize::MAX {
-                    n.first = i;
-                    return;
-                }
-                if depth >= MAX_DEPTH {
-                    self.next[i] = n.first;
-                    n.first = i;
-                    return;
-                }
-                // Split the leaf and move its point one level down.
-                let (centre, half, resident) = (n.centre, n.half / 2.0, n.first);
-                n.first = usize::MAX;
-                let children = self.nodes.len();
-                self.nodes[node].children = children;
-                for quadrant in 0..1 << K {
-                    let c: [f64; K] = std::array::from_fn(|d| {
-                        centre[d] + if quadrant >> d & 1 == 1 { half } else { -half }
-                    });
-                    self.nodes.push(Self::empty(c, half));
-                }
-                let at = &y[resident * K..(resident + 1) * K];
-                let child = self.child(node, at);
-                let leaf = &mut self.nodes[child];
-                leaf.mass = 1.0;
-                leaf.sum.copy_from_slice(at);
-                leaf.first = resident;
-            }
-            node = self.child(node, point);
-        }
-    }
-
-    /// The repulsion on point `i`: Σ q²·(yᵢ - yⱼ) over the others (cells far enough as one
-    /// body), into `force`; returns its share of the normalisation Z = Σ q.
-    fn repulsion(&self, i: usize, y: &[f64], force: &mut [f64; K], stack: &mut Vec<usize>) -> f64 {
-        let yi = &y[i * K..(i + 1) * K];
-        let mut z = 0.0;
-        let mut body = |mass: f64, at: &[f64], force: &mut [f64; K]| {
-            let diff: [f64; K] = std::array::from_fn(|c| yi[c] - at[c]);
-            let q = 1.0 / (1.0 + diff.iter().map(|d| d * d).sum::<f64>());
-            z += mass * q;
-            for c in 0..K {
-                force[c] += mass * q * q * diff[c];
-            }
-        };
-        stack.clear();
-        stack.push(0);
-        while let Some(index) = stack.pop() {
-            let node = &self.nodes[index];
-            if node.mass == 0.0 {
-                continue;
-            }
-            if node.children == 0 {
-                let mut j = node.first;
-                while j != usize::MAX {
-                    if j != i {
-                        body(1.0, &y[j * K..(j + 1) * K], force);
-                    }
-                    j = self.next[j];
-                }
-                continue;
-            }
-            let com: [f64; K] = std::array::from_fn(|c| node.sum[c] / node.mass);
-            let d2: f64 = (0..K).map(|c| (yi[c] - com[c]).powi(2)).sum();
-            let width = 2.0 * node.half;
-            if width * width < THETA * THETA * d2 {
-                body(node.mass, &com, force);
-            } else {
-                stack.extend(node.children..node.children + (1 << K));
-            }
-        }
-        z
-    }
-}
-
-/// How the gradient is computed: from dense affinities and all pairs, or Barnes-Hut.
+/// How the gradient is computed: from dense affinities and all pairs, or from sparse ones with
+/// the repulsion approximated.
 enum Gradient {
     Exact { p: Vec<f64>, kernel: Vec<f64> },
-    BarnesHut { p: Vec<Vec<(usize, f64)>> },
+    BarnesHut { p: Sparse },
+    Fft { p: Sparse, grid: Interpolation },
 }
 
 impl Gradient {
@@ -325,60 +74,128 @@ impl Gradient {
             TsneMethod::BarnesHut => Gradient::BarnesHut {
                 p: sparse_affinities(features, settings.perplexity),
             },
+            TsneMethod::Fft => Gradient::Fft {
+                p: sparse_affinities(features, settings.perplexity),
+                grid: Interpolation::new(),
+            },
         }
     }
 
     /// The gradient of KL(P‖Q) at `y` (n points of K coordinates), P scaled by `exaggeration`.
     fn compute<const K: usize>(&mut self, y: &[f64], exaggeration: f64, grad: &mut [f64]) {
         let n = y.len() / K;
-        match self {
+        let mut repulsion = vec![0.0f64; n * K];
+        let (p, z) = match self {
             Gradient::Exact { p, kernel } => {
-                let mut z = 0.0;
-                for i in 0..n {
-                    for j in i + 1..n {
-                        let d2: f64 = (0..K).map(|c| (y[i * K + c] - y[j * K + c]).powi(2)).sum();
-                        let q = 1.0 / (1.0 + d2);
-                        kernel[i * n + j] = q;
-                        kernel[j * n + i] = q;
-                        z += 2.0 * q;
-                    }
-                }
-                for i in 0..n {
-                    let mut g = [0.0f64; K];
-                    let (row_p, row_q) = (&p[i * n..(i + 1) * n], &kernel[i * n..(i + 1) * n]);
-                    for (j, (pij, q)) in row_p.iter().zip(row_q).enumerate() {
-                        // The diagonal's kernel is 0, so it adds nothing.
-                        let f = 4.0 * (exaggeration * pij - q / z) * q;
-                        for c in 0..K {
-                            g[c] += f * (y[i * K + c] - y[j * K + c]);
-                        }
-                    }
-                    grad[i * K..(i + 1) * K].copy_from_slice(&g);
-                }
+                exact_gradient::<K>(p, kernel, y, exaggeration, grad);
+                return;
             }
-            Gradient::BarnesHut { p } => {
+            Gradient::Fft { p, grid } if K == 1 => (&*p, grid.repulsion(y, &mut repulsion)),
+            Gradient::BarnesHut { p } | Gradient::Fft { p, .. } => {
                 let tree = Tree::<K>::new(y);
-                let mut repulsion = vec![[0.0f64; K]; n];
                 let mut stack = Vec::new();
-                let z: f64 = (0..n)
-                    .map(|i| tree.repulsion(i, y, &mut repulsion[i], &mut stack))
+                let z = (repulsion.chunks_exact_mut(K).enumerate())
+                    .map(|(i, force)| {
+                        let force: &mut [f64; K] = force.try_into().expect("K coordinates");
+                        tree.repulsion(i, y, force, &mut stack)
+                    })
                     .sum();
-                for i in 0..n {
-                    let mut g = [0.0f64; K];
-                    for &(j, pij) in &p[i] {
-                        let diff: [f64; K] = std::array::from_fn(|c| y[i * K + c] - y[j * K + c]);
-                        let q = 1.0 / (1.0 + diff.iter().map(|d| d * d).sum::<f64>());
-                        for c in 0..K {
-                            g[c] += 4.0 * exaggeration * pij * q * diff[c];
-                        }
-                    }
-                    for c in 0..K {
-                        grad[i * K + c] = g[c] - 4.0 * repulsion[i][c] / z;
-                    }
-                }
+                (&*p, z)
             }
+        };
+        let longest = (p.starts.windows(2).map(|w| w[1] - w[0]).max()).unwrap_or(0);
+        let mut diffs = std::array::from_fn(|_| vec![0.0; longest]);
+        let mut weights = vec![0.0; longest];
+        with_avx(
+            #[inline(always)]
+            || attraction::<K>(p, y, 4.0 * exaggeration, &mut diffs, &mut weights, grad),
+        );
+        for (g, r) in grad.iter_mut().zip(&repulsion) {
+            *g -= 4.0 * r / z;
         }
     }
+}
+
+/// The exact gradient: all pairs' kernel, then each point's sum over all others.
+fn exact_gradient<const K: usize>(
+    p: &[f64],
+    kernel: &mut [f64],
+    y: &[f64],
+    exaggeration: f64,
+    grad: &mut [f64],
+) {
+    let n = y.len() / K;
+    let mut z = 0.0;
+    for i in 0..n {
+        for j in i + 1..n {
+            let d2: f64 = (0..K).map(|c| (y[i * K + c] - y[j * K + c]).powi(2)).sum();
+            let q = 1.0 / (1.0 + d2);
+            kernel[i * n + j] = q;
+            kernel[j * n + i] = q;
+            z += 2.0 * q;
+        }
+    }
+    for i in 0..n {
+        let mut g = [0.0f64; K];
+        let (row_p, row_q) = (&p[i * n..(i + 1) * n], &kernel[i * n..(i + 1) * n]);
+        for (j, (pij, q)) in row_p.iter().zip(row_q).enumerate() {
+            // The diagonal's kernel is 0, so it adds nothing.
+            let f = 4.0 * (exaggeration * pij - q / z) * q;
+            for c in 0..K {
+                g[c] += f * (y[i * K + c] - y[j * K + c]);
+            }
+        }
+        grad[i * K..(i + 1) * K].copy_from_slice(&g);
+    }
+}
+
+/// The attraction `scale`·Σⱼ pᵢⱼ·qᵢⱼ·(yᵢ − yⱼ) into `grad`, over P's entries, row by row:
+/// the differences gathered into `diffs` (one buffer per coordinate, as long as the longest
+/// row), then flat loops over them, which the compiler vectorises (the division above all).
+#[inline(always)]
+fn attraction<const K: usize>(
+    p: &Sparse,
+    y: &[f64],
+    scale: f64,
+    diffs: &mut [Vec<f64>; K],
+    weights: &mut [f64],
+    grad: &mut [f64],
+) {
+    for (i, g) in grad.chunks_exact_mut(K).enumerate() {
+        let (columns, values) = p.row(i);
+        let weights = &mut weights[..columns.len()];
+        for (c, diff) in diffs.iter_mut().enumerate() {
+            let yi = y[i * K + c];
+            let diff = &mut diff[..columns.len()];
+            for ((d, w), j) in diff.iter_mut().zip(weights.iter_mut()).zip(columns) {
+                *d = yi - y[*j as usize * K + c];
+                *w = if c == 0 { 1.0 } else { *w } + *d * *d;
+            }
+        }
+        for (w, pij) in weights.iter_mut().zip(values) {
+            *w = *pij as f64 / *w;
+        }
+        for (c, diff) in diffs.iter().enumerate() {
+            g[c] = scale * lane_dot(weights, &diff[..columns.len()]);
+        }
+    }
+}
+
+/// Σ aᵢbᵢ summed in four lanes, so it vectorises (`mul_add`: the same bits with or without
+/// fused instructions).
+#[inline(always)]
+fn lane_dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut lanes = [0.0f64; 4];
+    let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = (a4.remainder().iter().zip(b4.remainder()))
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in a4.zip(b4) {
+        for l in 0..4 {
+            lanes[l] = x[l].mul_add(y[l], lanes[l]);
+        }
+    }
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + tail
 }
 
 /// t-SNE into `K` dimensions with scikit-learn's schedule: early exaggeration 12 for 250
@@ -449,6 +266,25 @@ pub fn tsne_1d(features: &[Vec<f64>], settings: &TsneSettings) -> Vec<f64> {
 /// Two-dimensional t-SNE (see `tsne`), for pictures.
 pub fn tsne_2d(features: &[Vec<f64>], settings: &TsneSettings) -> Vec<Vec<f64>> {
     tsne::<2>(features, settings)
+}
+
+/// KL(P‖Q) of a 1-D embedding against the exact affinities of `features` (all pairs): what
+/// every method minimises, to compare their results. O(n²).
+pub fn kl_divergence(features: &[Vec<f64>], y: &[f64], perplexity: f64) -> f64 {
+    let n = y.len();
+    let p = dense_affinities(features, perplexity);
+    let kernel = |i: usize, j: usize| 1.0 / (1.0 + (y[i] - y[j]) * (y[i] - y[j]));
+    let z: f64 = (0..n)
+        .flat_map(|i| (0..n).filter(move |j| *j != i).map(move |j| (i, j)))
+        .map(|(i, j)| kernel(i, j))
+        .sum();
+    (0..n)
+        .flat_map(|i| (0..n).filter(move |j| *j != i).map(move |j| (i, j)))
+        .map(|(i, j)| {
+            let pij = p[i * n + j];
+            pij * (pij / (kernel(i, j) / z)).ln()
+        })
+        .sum()
 }
 
 #[cfg(test)]

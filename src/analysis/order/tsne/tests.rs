@@ -5,7 +5,7 @@ use crate::analysis::order::embed::tests::clusters;
 #[test]
 fn tsne_keeps_clusters_contiguous_and_repeats_with_its_seed() {
     let (features, labels) = clusters();
-    for method in [TsneMethod::Exact, TsneMethod::BarnesHut] {
+    for method in [TsneMethod::Exact, TsneMethod::BarnesHut, TsneMethod::Fft] {
         let settings = TsneSettings {
             perplexity: 10.0,
             method,
@@ -85,14 +85,43 @@ fn the_tree_s_repulsion_is_close_to_the_sum_over_all_points() {
 #[test]
 fn sparse_affinities_are_symmetric_and_sum_to_one() {
     let (features, _) = clusters();
-    let rows = sparse_affinities(&features, 5.0);
-    let total: f64 = rows.iter().flatten().map(|e| e.1).sum();
-    assert!((total - 1.0).abs() < 1e-9, "{total}");
-    for (i, row) in rows.iter().enumerate() {
-        assert!(row.len() >= 16 && row.iter().all(|e| e.0 != i));
-        for &(j, v) in row {
-            let back = rows[j].iter().find(|e| e.0 == i).expect("symmetric");
-            assert!((back.1 - v).abs() < 1e-15);
+    let p = sparse_affinities(&features, 5.0);
+    let total: f64 = p.values.iter().map(|v| *v as f64).sum();
+    assert!((total - 1.0).abs() < 1e-6, "{total}");
+    for i in 0..features.len() {
+        let (columns, values) = p.row(i);
+        assert!(columns.len() >= 16 && columns.iter().all(|j| *j as usize != i));
+        assert!(columns.windows(2).all(|w| w[0] < w[1]));
+        for (j, v) in columns.iter().zip(values) {
+            let (back_columns, back_values) = p.row(*j as usize);
+            let back = back_columns.iter().position(|c| *c as usize == i);
+            let back = back.map(|k| back_values[k]).expect("symmetric");
+            assert_eq!(back, *v);
         }
+    }
+}
+
+/// The perplexity of each conditional distribution is the one asked for.
+#[test]
+fn conditional_affinities_have_the_perplexity_asked_for() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+    for (count, perplexity) in [(91, 30.0), (40, 5.0), (500, 100.0)] {
+        // Distances spread over many scales, as between spectra.
+        let distances: Vec<f64> = (0..count)
+            .map(|_| 10f64.powf(rng.random::<f64>() * 6.0))
+            .collect();
+        let p = affinities::conditional(&distances, f64::ln(perplexity));
+        let entropy: f64 = -p
+            .iter()
+            .filter(|v| **v > 0.0)
+            .map(|v| v * v.ln())
+            .sum::<f64>();
+        let sum: f64 = p.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-12, "{sum}");
+        assert!(
+            (entropy.exp() - perplexity).abs() < 1e-3 * perplexity,
+            "{count} {perplexity}: {}",
+            entropy.exp()
+        );
     }
 }

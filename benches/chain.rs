@@ -9,6 +9,7 @@
 
 mod common;
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -156,12 +157,20 @@ fn chain(c: &mut Criterion) {
     report();
 }
 
-/// Each case's mean time per block from criterion's estimates of this run.
+/// Each case's mean time per block from criterion's estimates of this run, where criterion
+/// keeps them: `CRITERION_HOME`, else `criterion` in the cargo target directory.
 fn mean_seconds(case: &str) -> Option<f64> {
-    let path = format!(
-        "{}/target/criterion/chain/{case}/new/estimates.json",
-        env!("CARGO_MANIFEST_DIR")
+    let home = std::env::var_os("CRITERION_HOME").map_or_else(
+        || {
+            let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+                || Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
+                PathBuf::from,
+            );
+            target.join("criterion")
+        },
+        PathBuf::from,
     );
+    let path = home.join(format!("chain/{case}/new/estimates.json"));
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
     Some(json["mean"]["point_estimate"].as_f64()? * 1e-9)

@@ -65,7 +65,7 @@ pub const MAX_INPUT: f32 = 1.0e6;
 
 /// Makes a host's input safe to keep in filter state: NaN and infinity become silence, absurd
 /// levels are clamped, so one bad sample cannot poison every later block.
-#[inline]
+#[inline(always)]
 pub fn sanitize_input(x: f32) -> f32 {
     if x.is_finite() {
         x.clamp(-MAX_INPUT, MAX_INPUT)
@@ -75,7 +75,7 @@ pub fn sanitize_input(x: f32) -> f32 {
 }
 
 /// Output sample as it may leave the plugin: finite and never subnormal.
-#[inline]
+#[inline(always)]
 pub fn sanitize_output(x: f32) -> f32 {
     if x.is_finite() && x.abs() >= f32::MIN_POSITIVE {
         x

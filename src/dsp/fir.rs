@@ -11,11 +11,16 @@
 //!
 //! New taps are crossfaded in (old and new filters run side by side for a fade the caller chooses,
 //! `FADE_MS` by default) so swapping them never clicks.
+//!
+//! The identity, when not fading, is skipped: the input passes as it is and only its blocks are
+//! kept, so the spectra a later filter needs are made when it is installed.
 
 use std::sync::Arc;
 
 use realfft::num_complex::Complex32;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+
+use crate::dsp::wide::with_avx;
 
 /// Longest filter the stage accepts.
 pub const MAX_TAPS: usize = 16384;
@@ -96,7 +101,7 @@ impl FirKernel {
 }
 
 /// Dot product with eight independent accumulators, which the compiler turns into SIMD.
-#[inline]
+#[inline(always)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0f32; 8];
     let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
@@ -125,6 +130,16 @@ struct ChannelState {
     /// fading out.
     tail: Vec<f32>,
     tail_previous: Vec<f32>,
+    /// The input block of each delay-line slot, for the spectra skipped by `keep_history`.
+    history: Vec<f32>,
+}
+
+impl ChannelState {
+    /// The block under way is complete: keep it as slot `slot`'s and start the next.
+    fn store_block(&mut self, slot: usize) {
+        self.history[slot * PARTITION..][..PARTITION].copy_from_slice(&self.segment[PARTITION..]);
+        self.segment.copy_within(PARTITION.., 0);
+    }
 }
 
 pub struct FirFilter {
@@ -132,6 +147,8 @@ pub struct FirFilter {
     /// Position in the current block, shared by all channels.
     pos: usize,
     newest: usize,
+    /// How many delay-line slots, back from `newest`, hold their spectra.
+    fresh: usize,
     forward: Arc<dyn RealToComplex<f32>>,
     inverse: Arc<dyn ComplexToReal<f32>>,
     time: Vec<f32>,
@@ -160,10 +177,12 @@ impl FirFilter {
                     delay_line: vec![vec![Complex32::default(); BINS]; MAX_PARTITIONS],
                     tail: vec![0.0; PARTITION],
                     tail_previous: vec![0.0; PARTITION],
+                    history: vec![0.0; MAX_PARTITIONS * PARTITION],
                 })
                 .collect(),
             pos: 0,
             newest: 0,
+            fresh: MAX_PARTITIONS,
             forward,
             inverse,
             time: vec![0.0; FFT_LEN],
@@ -189,8 +208,10 @@ impl FirFilter {
                 .for_each(|s| s.fill(Complex32::default()));
             ch.tail.fill(0.0);
             ch.tail_previous.fill(0.0);
+            ch.history.fill(0.0);
         }
         self.pos = 0;
+        self.fresh = MAX_PARTITIONS;
     }
 
     /// Makes `kernel` the filter, fading from the present one over `fade` samples, or switching
@@ -199,6 +220,7 @@ impl FirFilter {
     /// during a fade cuts that fade short: callers that swap often wait for `is_fading` to end.
     pub fn install(&mut self, kernel: Box<FirKernel>, fade: usize) -> Option<Box<FirKernel>> {
         let old = std::mem::replace(&mut self.current, kernel);
+        self.refresh(self.current.partitions.len());
         // The new filter's tail for the block under way comes from the input already seen.
         for ch in 0..self.channels.len() {
             let state = &mut self.channels[ch];
@@ -260,6 +282,26 @@ impl FirFilter {
         }
     }
 
+    /// Makes the spectra of the `partitions` newest delay-line slots that `keep_history` skipped.
+    fn refresh(&mut self, partitions: usize) {
+        for p in self.fresh..partitions {
+            let slot = (self.newest + MAX_PARTITIONS - p) % MAX_PARTITIONS;
+            let before = (slot + MAX_PARTITIONS - 1) % MAX_PARTITIONS;
+            for state in &mut self.channels {
+                let (older, newer) = self.time.split_at_mut(PARTITION);
+                older.copy_from_slice(&state.history[before * PARTITION..][..PARTITION]);
+                newer.copy_from_slice(&state.history[slot * PARTITION..][..PARTITION]);
+                let done = self.forward.process_with_scratch(
+                    &mut self.time,
+                    &mut state.delay_line[slot],
+                    &mut self.scratch,
+                );
+                debug_assert!(done.is_ok());
+            }
+        }
+        self.fresh = self.fresh.max(partitions);
+    }
+
     /// Sum over a kernel's partitions of past segment spectra (the latest at `newest`) times
     /// partition spectra, back to the time domain: that kernel's tail output for the next
     /// `PARTITION` samples.
@@ -279,12 +321,18 @@ impl FirFilter {
             return;
         }
         self.sum.fill(Complex32::default());
-        for (p, h) in kernel.partitions.iter().enumerate() {
-            let x = &state.delay_line[(newest + MAX_PARTITIONS - p) % MAX_PARTITIONS];
-            for ((s, a), b) in self.sum.iter_mut().zip(x).zip(h) {
-                *s += a * b;
-            }
-        }
+        let sum = &mut self.sum;
+        with_avx(
+            #[inline(always)]
+            || {
+                for (p, h) in kernel.partitions.iter().enumerate() {
+                    let x = &state.delay_line[(newest + MAX_PARTITIONS - p) % MAX_PARTITIONS];
+                    for ((s, a), b) in sum.iter_mut().zip(x).zip(h) {
+                        *s += a * b;
+                    }
+                }
+            },
+        );
         self.sum[0].im = 0.0;
         self.sum[BINS - 1].im = 0.0;
         let done =
@@ -305,7 +353,7 @@ impl FirFilter {
             &mut self.scratch,
         );
         debug_assert!(done.is_ok());
-        state.segment.copy_within(PARTITION.., 0);
+        state.store_block(newest);
         self.compute_tail(ch, newest, false);
         if self.previous.is_some() {
             self.compute_tail(ch, newest, true);
@@ -313,6 +361,22 @@ impl FirFilter {
     }
 
     pub fn process(&mut self, io: &mut [&mut [f32]]) {
+        if self.current.is_identity() && !self.is_fading() {
+            self.keep_history(io);
+            return;
+        }
+        let len = io.first().map_or(0, |c| c.len());
+        self.fresh = (self.fresh + (self.pos + len) / PARTITION).min(MAX_PARTITIONS);
+        // The direct-form heads' dot products are the most of the cost.
+        with_avx(
+            #[inline(always)]
+            || self.filter(io),
+        );
+    }
+
+    /// Runs the current filter (and the one fading out) over `io`.
+    #[inline(always)]
+    fn filter(&mut self, io: &mut [&mut [f32]]) {
         // Every channel starts from the same place and advances the same way.
         let start = (self.pos, self.fade_pos, self.newest);
         let mut end = start;
@@ -344,6 +408,32 @@ impl FirFilter {
             end = (pos, fade_pos, newest);
         }
         (self.pos, self.fade_pos, self.newest) = end;
+    }
+
+    /// The identity's output is its input: only the blocks are kept, their spectra skipped.
+    fn keep_history(&mut self, io: &[&mut [f32]]) {
+        let start = (self.pos, self.newest);
+        let mut end = start;
+        for (chan, state) in io.iter().zip(&mut self.channels) {
+            let (mut pos, mut newest) = start;
+            for part in chan.chunks(PARTITION) {
+                let run = part.len().min(PARTITION - pos);
+                for piece in [&part[..run], &part[run..]] {
+                    state.segment[PARTITION + pos..][..piece.len()].copy_from_slice(piece);
+                    pos += piece.len();
+                    if pos == PARTITION {
+                        newest = (newest + 1) % MAX_PARTITIONS;
+                        state.store_block(newest);
+                        pos = 0;
+                    }
+                }
+            }
+            end = (pos, newest);
+        }
+        if self.pos + io.first().map_or(0, |c| c.len()) >= PARTITION {
+            self.fresh = 0;
+        }
+        (self.pos, self.newest) = end;
     }
 }
 

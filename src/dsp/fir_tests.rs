@@ -74,28 +74,39 @@ fn rejects_empty_oversized_and_non_finite_taps() {
     assert!(FirKernel::new(&[1.0, f32::NAN]).is_err());
 }
 
+/// From a filter, or from the identity, which passes the input as it is and skips the spectra.
 #[test]
 fn after_a_swap_the_new_long_filter_is_exact_from_the_whole_history() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(3);
     let (a, b) = (random(700, &mut rng), random(3000, &mut rng));
     let x = random(20000, &mut rng);
-    let mut stage = FirFilter::new(1);
-    stage.install(Box::new(FirKernel::new(&a).unwrap()), 0);
-    let mut y = x.clone();
-    let (first, second) = y.split_at_mut(9001);
-    stage.process(&mut [first]);
-    assert!(stage
-        .install(Box::new(FirKernel::new(&b).unwrap()), FADE)
-        .is_none());
-    for block in second.chunks_mut(100) {
-        stage.process(&mut [block]);
-    }
-    assert!(stage.take_faded_out().is_some());
-    let r = reference(&b, &x);
-    let peak = r.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let after_fade = 9001 + FADE;
-    for n in after_fade..x.len() {
-        assert!((r[n] - y[n] as f64).abs() / peak < 1e-5, "sample {n}");
+    for first in [Some(&a), None] {
+        let mut stage = FirFilter::new(1);
+        if let Some(a) = first {
+            stage.install(Box::new(FirKernel::new(a).unwrap()), 0);
+        }
+        let mut y = x.clone();
+        let (before, after) = y.split_at_mut(9001);
+        for block in before.chunks_mut(333) {
+            stage.process(&mut [block]);
+        }
+        if first.is_none() {
+            assert_eq!(before, &x[..9001]);
+        }
+        assert!(stage
+            .install(Box::new(FirKernel::new(&b).unwrap()), FADE)
+            .is_none());
+        for block in after.chunks_mut(100) {
+            stage.process(&mut [block]);
+        }
+        // A faded-out identity is kept as the spare.
+        assert_eq!(stage.take_faded_out().is_some(), first.is_some());
+        let r = reference(&b, &x);
+        let peak = r.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let after_fade = 9001 + FADE;
+        for n in after_fade..x.len() {
+            assert!((r[n] - y[n] as f64).abs() / peak < 1e-5, "sample {n}");
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! allocates after construction.
 
 pub mod denormal;
+pub mod fast_math;
 pub mod fir;
 pub mod mel;
 pub mod real_fft;

@@ -284,11 +284,11 @@ impl Engine {
         n: usize,
     ) {
         let channels = main.len();
-        for ch in 0..channels {
-            for (i, x) in main[ch][start..start + n].iter().enumerate() {
+        for ((input, dry), wet) in main.iter().zip(&mut self.dry).zip(&mut self.wet) {
+            let (dry, wet) = (&mut dry[..n], &mut wet[..n]);
+            for ((x, d), w) in input[start..start + n].iter().zip(dry).zip(wet) {
                 let x = sanitize_input(*x);
-                self.dry[ch][i] = x;
-                self.wet[ch][i] = x;
+                (*d, *w) = (x, x);
             }
         }
         if channels < self.config.channels {

@@ -16,6 +16,7 @@ use crate::analysis::denoise::live::{FeedTag, FeedWriter, LearnMode, LearnStatus
 use crate::dsp::denormal::sanitize_input;
 use crate::dsp::fir::{FirFilter, FirKernel, FADE_MS};
 use crate::dsp::smoother::Smoother;
+use crate::dsp::wide::with_avx;
 use crate::engine::job_slot::{JobSlot, Work};
 use crate::engine::{EngineShared, CHUNK, MAX_CHANNELS, SMOOTH_MS};
 use crate::params::{Choice, Group, ParamId};
@@ -223,14 +224,20 @@ impl DenoiseStage {
         self.amount.fill(&mut amount[..n]);
         self.listen.fill(&mut listen[..n]);
         self.fir.process(wet);
-        for (ch, wet) in wet.iter_mut().enumerate() {
+        let (enable, amount, listen) = (&enable[..n], &amount[..n], &listen[..n]);
+        for (wet, dry) in wet.iter_mut().zip(dry) {
             // Denoise on/off and amount crossfade filtered and unfiltered input; "listen to
             // removed" crossfades to what the filter takes out.
-            for i in 0..n {
-                let (d, f) = (dry[ch][i], wet[i]);
-                let kept = d + enable[i] * amount[i] * (f - d);
-                wet[i] = kept + listen[i] * (d - 2.0 * kept);
-            }
+            with_avx(
+                #[inline(always)]
+                || {
+                    let ramps = enable.iter().zip(amount).zip(listen);
+                    for ((f, d), ((e, a), l)) in wet.iter_mut().zip(dry.iter()).zip(ramps) {
+                        let kept = d + e * a * (*f - d);
+                        *f = kept + l * (d - 2.0 * kept);
+                    }
+                },
+            );
         }
     }
 

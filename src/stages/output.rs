@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 use super::{Clock, Stage};
 use crate::dsp::denormal::sanitize_output;
 use crate::dsp::smoother::Smoother;
+use crate::dsp::wide::with_avx;
 use crate::engine::{EngineShared, CHUNK, MAX_CHANNELS, SMOOTH_MS};
 use crate::params::{Group, ParamId, ParamKind};
 
@@ -97,15 +98,26 @@ impl OutputStage {
         self.gain.fill(&mut gain[..n]);
         self.bypass.fill(&mut bypass[..n]);
         self.dry_delay.process(&mut dry[..channels]);
-        for ch in 0..channels {
-            let out = &mut out[ch][start..start + n];
-            for i in 0..n {
-                let (d, w) = (dry[ch][i], wet[ch][i]);
-                let y = (d + mix[i] * (w - d)) * gain[i];
-                let y = y + bypass[i] * (d - y);
-                self.non_finite += !y.is_finite() as u64;
-                out[i] = sanitize_output(y);
-            }
+        let (mix, gain, bypass) = (&mix[..n], &gain[..n], &bypass[..n]);
+        for ((out, dry), wet) in out.iter_mut().zip(dry.iter()).zip(wet) {
+            let out = &mut out[start..start + n];
+            // One zipped slice loop, so it is vectorised (eight wide under `with_avx`).
+            self.non_finite += with_avx(
+                #[inline(always)]
+                || {
+                    let mut bad = 0u32;
+                    let ramps = mix.iter().zip(gain).zip(bypass);
+                    for ((o, (d, w)), ((m, g), b)) in
+                        out.iter_mut().zip(dry.iter().zip(wet.iter())).zip(ramps)
+                    {
+                        let y = (d + m * (w - d)) * g;
+                        let y = y + b * (d - y);
+                        bad += !y.is_finite() as u32;
+                        *o = sanitize_output(y);
+                    }
+                    bad as u64
+                },
+            );
         }
     }
 }

@@ -11,6 +11,7 @@ use rustfft::FftPlanner;
 
 use super::frame::{FrameAnalysis, FrameSynthesis};
 use super::window;
+use crate::dsp::wide::with_avx;
 
 /// Window sizes the stage supports, in samples.
 pub const WINDOW_SIZES: [usize; 7] = [256, 512, 1024, 2048, 4096, 8192, 16384];
@@ -168,13 +169,10 @@ impl StreamingStft {
             for ((chan, input), output) in io.iter_mut().zip(&mut self.input).zip(&mut self.output)
             {
                 let samples = &mut chan[done..done + run];
-                let input = &mut input[self.pos..self.pos + run];
                 let output = &mut output[self.pos..self.pos + run];
-                for ((s, i), o) in samples.iter_mut().zip(input).zip(output) {
-                    *i = *s;
-                    *s = *o;
-                    *o = 0.0;
-                }
+                input[self.pos..self.pos + run].copy_from_slice(samples);
+                samples.copy_from_slice(output);
+                output.fill(0.0);
             }
             done += run;
             self.pos = (self.pos + run) % self.window;
@@ -187,30 +185,43 @@ impl StreamingStft {
     }
 
     /// Analyses the last `window` input samples, lets `on_frame` act, and overlap-adds the result.
+    /// The transforms' own loops (windowing, real-FFT separation, overlap-add) run `with_avx`.
     fn frame(&mut self, on_frame: &mut impl FnMut(&mut FrameBuffers)) {
         let n = self.window;
         let plan = &mut self.plans[self.plan];
         let (pos, bins) = (self.pos, self.frames.bins);
-        for (input, spectrum) in self.input.iter().zip(&mut self.frames.spectra) {
-            // Oldest sample first: the ring from `pos` to its end, then its start.
-            let (older, newer) = input[..n].split_at(pos);
-            plan.analysis.analyze(newer, older, &mut spectrum[..bins]);
-        }
+        let (inputs, spectra) = (&self.input, &mut self.frames.spectra);
+        with_avx(
+            #[inline(always)]
+            || {
+                for (input, spectrum) in inputs.iter().zip(spectra.iter_mut()) {
+                    // Oldest sample first: the ring from `pos` to its end, then its start.
+                    let (older, newer) = input[..n].split_at(pos);
+                    plan.analysis.analyze(newer, older, &mut spectrum[..bins]);
+                }
+            },
+        );
         on_frame(&mut self.frames);
         let synthesis = &plan.synthesis[self.overlap_index];
-        for (output, spectrum) in self.output.iter_mut().zip(&mut self.frames.spectra) {
-            let time = plan.inverse.synthesize(&mut spectrum[..bins]);
-            // Two plain loops (a chained iterator would not be vectorised).
-            let (older, newer) = output[..n].split_at_mut(pos);
-            let (time_newer, time_older) = time.split_at(newer.len());
-            let (w_newer, w_older) = synthesis.split_at(newer.len());
-            for ((o, t), w) in newer.iter_mut().zip(time_newer).zip(w_newer) {
-                *o += t * w;
-            }
-            for ((o, t), w) in older.iter_mut().zip(time_older).zip(w_older) {
-                *o += t * w;
-            }
-        }
+        let (outputs, spectra) = (&mut self.output, &mut self.frames.spectra);
+        with_avx(
+            #[inline(always)]
+            || {
+                for (output, spectrum) in outputs.iter_mut().zip(spectra.iter_mut()) {
+                    let time = plan.inverse.synthesize(&mut spectrum[..bins]);
+                    // Two plain loops (a chained iterator would not be vectorised).
+                    let (older, newer) = output[..n].split_at_mut(pos);
+                    let (time_newer, time_older) = time.split_at(newer.len());
+                    let (w_newer, w_older) = synthesis.split_at(newer.len());
+                    for ((o, t), w) in newer.iter_mut().zip(time_newer).zip(w_newer) {
+                        *o += t * w;
+                    }
+                    for ((o, t), w) in older.iter_mut().zip(time_older).zip(w_older) {
+                        *o += t * w;
+                    }
+                }
+            },
+        );
     }
 }
 

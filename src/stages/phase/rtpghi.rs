@@ -11,6 +11,8 @@ use realfft::num_complex::Complex32;
 
 use super::bucket_queue::BucketQueue;
 use crate::analysis::phase::hann_gamma;
+use crate::dsp::fast_math::{ln, sin_cos, wrap_phase};
+use crate::dsp::wide::with_avx;
 
 /// Bins under this share of the frame's largest keep a zero phase (the paper's tolerance).
 const TOLERANCE: f32 = 1e-5;
@@ -44,22 +46,17 @@ pub(super) struct RtPghi {
     done: Vec<bool>,
     turn_now: Vec<f32>,
     phase_now: Vec<f32>,
-    /// This frame's magnitudes, and its bins largest first (sorted only when needed): where
-    /// integration starts anew when the queue runs dry, which is often when many bins are
-    /// isolated (a checkerboard), so a scan of all bins each time would cost bins².
+    /// This frame's magnitudes, and its phase turns per bin from the slope across time.
     magnitude_now: Vec<f32>,
-    /// Complemented keys, so an ascending sort puts the largest first.
-    by_size: Vec<u64>,
-}
-
-/// Sort key of bin `m` with `magnitude` (non-negative, so its bits order as it does): the
-/// largest first, the highest bin of equal ones, once complemented.
-fn size_key(magnitude: f32, m: usize) -> u64 {
-    !((magnitude.to_bits() as u64) << 32 | m as u64)
-}
-
-fn bin_of(key: u64) -> usize {
-    (!key & 0xffff_ffff) as usize
+    step_now: Vec<f32>,
+    /// This frame's bins largest first (queued only when needed): where integration starts
+    /// anew when the queue runs dry, which is often when many bins are isolated (a
+    /// checkerboard), so a scan of all bins each time would cost bins², and a sort each frame
+    /// cost more than the integration.
+    starts: BucketQueue,
+    /// Cosines and sines of this frame's phases.
+    cos_now: Vec<f32>,
+    sin_now: Vec<f32>,
 }
 
 impl RtPghi {
@@ -85,7 +82,10 @@ impl RtPghi {
             turn_now: vec![0.0; bins],
             phase_now: vec![0.0; bins],
             magnitude_now: vec![0.0; bins],
-            by_size: Vec::with_capacity(bins),
+            step_now: vec![0.0; bins],
+            starts: BucketQueue::new(bins),
+            cos_now: vec![0.0; bins],
+            sin_now: vec![0.0; bins],
         }
     }
 
@@ -131,23 +131,27 @@ impl RtPghi {
         let now = if ahead.is_some() { old } else { newest };
         // Phase turn per hop from the slope across frequency; phase turn per bin from the
         // slope across time.
-        for m in 0..bins {
-            let slope = match m {
-                0 => now[1] - now[0],
-                m if m == bins - 1 => now[m] - now[m - 1],
-                m => (now[m + 1] - now[m - 1]) / 2.0,
-            };
-            self.turn_now[m] = self.bin_turn * m as f32 + self.freq_scale * slope;
+        let (bin_turn, freq_scale) = (self.bin_turn, self.freq_scale);
+        let turn_at = |m: usize, slope: f32| bin_turn * m as f32 + freq_scale * slope;
+        self.turn_now[0] = turn_at(0, now[1] - now[0]);
+        self.turn_now[bins - 1] = turn_at(bins - 1, now[bins - 1] - now[bins - 2]);
+        let inner = self.turn_now[1..bins - 1].iter_mut().zip(now.windows(3));
+        for (m, (t, w)) in inner.enumerate() {
+            *t = turn_at(m + 1, (w[2] - w[0]) / 2.0);
         }
-        let time_slope = |m: usize| match (ahead.is_some(), state.frames) {
-            (false, 0) => 0.0,
-            (false, 1) => newest[m] - old[m],
+        let (step, scale) = (&mut self.step_now, -self.time_scale);
+        let frames = [&older[..], &old[..], &newest[..]];
+        match (ahead.is_some(), state.frames) {
+            (false, 0) => step.fill(scale * 0.0),
+            (false, 1) | (true, 0) => fill_steps(step, frames, |[_, old, new]| scale * (new - old)),
             // Second-order backward difference.
-            (false, _) => (3.0 * newest[m] - 4.0 * old[m] + older[m]) / 2.0,
-            (true, 0) => newest[m] - old[m],
-            (true, _) => (newest[m] - older[m]) / 2.0,
-        };
-        let step = |m: usize| -self.time_scale * time_slope(m);
+            (false, _) => fill_steps(step, frames, |[older, old, new]| {
+                scale * ((3.0 * new - 4.0 * old + older) / 2.0)
+            }),
+            (true, _) => fill_steps(step, frames, |[older, _, new]| {
+                scale * ((new - older) / 2.0)
+            }),
+        }
         let mut left = 0;
         for (d, m) in self.done.iter_mut().zip(magnitude) {
             *d = *m <= floor;
@@ -162,38 +166,40 @@ impl RtPghi {
                 }
             }
         }
-        self.by_size.clear();
-        let mut next_largest = 0;
+        let mut starts_queued = false;
         loop {
             let Some(entry) = self.queue.pop() else {
                 if left == 0 {
                     break;
                 }
-                // Nothing to carry the phase from: start anew at the largest bin left (the
-                // highest of equal ones).
-                if self.by_size.is_empty() {
-                    self.by_size
-                        .extend((0..bins).map(|m| size_key(magnitude[m], m)));
-                    self.by_size.sort_unstable();
+                // Nothing to carry the phase from: start anew at the largest bin left (to
+                // within a bucket; the highest of equal ones).
+                if !starts_queued {
+                    self.starts.clear();
+                    for (m, (done, magnitude)) in self.done.iter().zip(magnitude).enumerate() {
+                        if !done {
+                            self.starts.push(m, *magnitude);
+                        }
+                    }
+                    starts_queued = true;
                 }
-                let largest = self.by_size[next_largest..]
-                    .iter()
-                    .position(|k| !self.done[bin_of(*k)]);
-                let Some(offset) = largest else { break };
-                next_largest += offset;
-                let m = bin_of(self.by_size[next_largest]);
+                let largest = std::iter::from_fn(|| self.starts.pop()).find(|m| !self.done[*m]);
+                let Some(m) = largest else { break };
                 self.done[m] = true;
                 left -= 1;
                 self.queue.push(m, magnitude[m]);
                 continue;
             };
-            let (from_before, m) = (entry >= bins, entry % bins);
+            let (from_before, m) = match entry.checked_sub(bins) {
+                Some(m) => (true, m),
+                None => (false, entry),
+            };
             if from_before {
                 if !self.done[m] {
                     self.done[m] = true;
                     left -= 1;
                     let turn = (state.turn[m] + self.turn_now[m]) / 2.0;
-                    self.phase_now[m] = (state.phase[m] + turn) % std::f32::consts::TAU;
+                    self.phase_now[m] = wrap_phase(state.phase[m] + turn);
                     self.queue.push(m, magnitude[m]);
                 }
                 continue;
@@ -202,33 +208,62 @@ impl RtPghi {
                 if next < bins && !self.done[next] {
                     self.done[next] = true;
                     left -= 1;
-                    let turn = sign * (step(m) + step(next)) / 2.0;
+                    let turn = sign * (step[m] + step[next]) / 2.0;
                     self.phase_now[next] = self.phase_now[m] + turn;
                     self.queue.push(next, magnitude[next]);
                 }
             }
         }
-        for (m, c) in spectrum.iter_mut().enumerate() {
-            let magnitude = magnitude[m];
-            state.magnitude[m] = magnitude;
-            // Our frames' time origin is their first sample, half an FFT before the centre.
-            let angle = self.phase_now[m] + std::f32::consts::PI * (m % 2) as f32;
-            let rebuilt = Complex32::from_polar(magnitude, angle);
-            *c += (rebuilt - *c) * share;
-        }
+        let (phase, cos, sin) = (&self.phase_now, &mut self.cos_now, &mut self.sin_now);
+        with_avx(
+            #[inline(always)]
+            || {
+                for (m, ((p, c), s)) in phase
+                    .iter()
+                    .zip(cos.iter_mut())
+                    .zip(sin.iter_mut())
+                    .enumerate()
+                {
+                    // Our frames' time origin is their first sample, half an FFT before the
+                    // centre.
+                    (*s, *c) = sin_cos(p + std::f32::consts::PI * (m % 2) as f32);
+                }
+                let polar = magnitude.iter().zip(cos.iter()).zip(sin.iter());
+                for (c, ((r, cos), sin)) in spectrum.iter_mut().zip(polar) {
+                    let rebuilt = Complex32::new(r * cos, r * sin);
+                    *c += (rebuilt - *c) * share;
+                }
+            },
+        );
+        state.magnitude.copy_from_slice(magnitude);
         state.phase.copy_from_slice(&self.phase_now);
         state.turn.copy_from_slice(&self.turn_now);
         state.frames = state.frames.saturating_add(1).min(2);
     }
 }
 
+/// `step` of bin m is `slope` of bin m's log magnitudes in the three frames, oldest first.
+#[inline(always)]
+fn fill_steps(step: &mut [f32], frames: [&[f32]; 3], slope: impl Fn([f32; 3]) -> f32) {
+    let [older, old, newest] = frames;
+    for (s, ((older, old), newest)) in step.iter_mut().zip(older.iter().zip(old).zip(newest)) {
+        *s = slope([*older, *old, *newest]);
+    }
+}
+
 /// The log magnitudes of `spectrum` into `out`; gives the largest magnitude.
 fn log_magnitudes(spectrum: &[Complex32], out: &mut [f32]) -> f32 {
-    let mut peak = 0.0f32;
-    for (l, c) in out.iter_mut().zip(spectrum) {
-        let magnitude = c.norm_sqr().sqrt();
-        peak = peak.max(magnitude);
-        *l = magnitude.max(f32::MIN_POSITIVE).ln();
-    }
-    peak
+    with_avx(
+        #[inline(always)]
+        || {
+            for (l, c) in out.iter_mut().zip(spectrum) {
+                *l = c.norm_sqr().sqrt();
+            }
+            let peak = out.iter().fold(0.0f32, |p, m| p.max(*m));
+            for l in out.iter_mut() {
+                *l = ln(l.max(f32::MIN_POSITIVE));
+            }
+            peak
+        },
+    )
 }

@@ -149,12 +149,12 @@ mod tests {
                 noise,
                 seed: 9,
             };
-            let mix = make_mix(16000, &[talker.clone()], &voices, &spec).unwrap();
+            let mix = make_mix(16000, std::slice::from_ref(&talker), &voices, &spec).unwrap();
             assert_eq!(mix.noisy.len(), 48000);
             assert!(mix.clean[..4800].iter().all(|v| *v == 0.0));
             assert!(mix.clean[4800..4900].iter().any(|v| *v != 0.0));
             assert!((snr_db(&mix.noisy, &mix.clean) - 5.0).abs() < 0.01);
-            let again = make_mix(16000, &[talker.clone()], &voices, &spec).unwrap();
+            let again = make_mix(16000, std::slice::from_ref(&talker), &voices, &spec).unwrap();
             assert_eq!(again.noisy, mix.noisy);
         }
         assert!(make_mix(

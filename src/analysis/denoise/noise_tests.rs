@@ -52,7 +52,7 @@ fn minimum_statistics_finds_the_noise_under_intermittent_tones() {
         .enumerate()
         .map(|(i, n)| {
             let t = i as f32 / sr;
-            let on = (t / 0.4) as usize % 2 == 0;
+            let on = ((t / 0.4) as usize).is_multiple_of(2);
             let tone = [300.0, 700.0, 1900.0]
                 .iter()
                 .map(|f| (2.0 * std::f32::consts::PI * f * t).sin())

@@ -60,7 +60,7 @@ impl Default for TsneSettings {
 enum Gradient {
     Exact { p: Vec<f64>, kernel: Vec<f64> },
     BarnesHut { p: Sparse },
-    Fft { p: Sparse, grid: Interpolation },
+    Fft { p: Sparse, grid: Box<Interpolation> },
 }
 
 impl Gradient {
@@ -76,7 +76,7 @@ impl Gradient {
             },
             TsneMethod::Fft => Gradient::Fft {
                 p: sparse_affinities(features, settings.perplexity),
-                grid: Interpolation::new(),
+                grid: Box::new(Interpolation::new()),
             },
         }
     }

@@ -203,23 +203,26 @@ fn jacobi_eigen(mut a: Vec<Vec<f64>>) -> Vec<(f64, Vec<f64>)> {
     pairs
 }
 
-/// Squared Euclidean distance between two rows, summed in four lanes so the compiler
-/// vectorises it. `mul_add` rounds once whether the CPU fuses it or not, so both builds of
-/// `with_avx` give the same bits.
+/// Σ over pairs (aᵢ, bᵢ) of a term that `step(a, b, sum)` adds to a running sum, kept in four
+/// lanes so the compiler vectorises it. Steps use `mul_add`, which rounds once whether the CPU
+/// fuses it or not, so both builds of `with_avx` give the same bits.
 #[inline(always)]
-pub(crate) fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+pub(crate) fn four_lane_sum(a: &[f64], b: &[f64], step: impl Fn(f64, f64, f64) -> f64) -> f64 {
     let mut lanes = [0.0f64; 4];
     let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail: f64 = (a4.remainder().iter().zip(b4.remainder()))
-        .map(|(x, y)| (x - y) * (x - y))
-        .sum();
+    let tail = (a4.remainder().iter().zip(b4.remainder())).fold(0.0, |s, (x, y)| step(*x, *y, s));
     for (x, y) in a4.zip(b4) {
         for l in 0..4 {
-            let d = x[l] - y[l];
-            lanes[l] = d.mul_add(d, lanes[l]);
+            lanes[l] = step(x[l], y[l], lanes[l]);
         }
     }
     (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + tail
+}
+
+/// Squared Euclidean distance between two rows (see `four_lane_sum`).
+#[inline(always)]
+pub(crate) fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    four_lane_sum(a, b, |x, y, sum| (x - y).mul_add(x - y, sum))
 }
 
 /// Squared Euclidean distances between all rows, as an n × n matrix.

@@ -15,7 +15,7 @@ mod interpolation;
 
 use rand::{Rng, SeedableRng};
 
-use super::embed::pca;
+use super::embed::{four_lane_sum, pca};
 use crate::dsp::wide::with_avx;
 use affinities::{dense_affinities, sparse_affinities, Sparse};
 use barnes_hut::Tree;
@@ -176,26 +176,10 @@ fn attraction<const K: usize>(
             *w = *pij as f64 / *w;
         }
         for (c, diff) in diffs.iter().enumerate() {
-            g[c] = scale * lane_dot(weights, &diff[..columns.len()]);
+            let diff = &diff[..columns.len()];
+            g[c] = scale * four_lane_sum(weights, diff, |w, d, sum| w.mul_add(d, sum));
         }
     }
-}
-
-/// Σ aᵢbᵢ summed in four lanes, so it vectorises (`mul_add`: the same bits with or without
-/// fused instructions).
-#[inline(always)]
-fn lane_dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut lanes = [0.0f64; 4];
-    let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail: f64 = (a4.remainder().iter().zip(b4.remainder()))
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in a4.zip(b4) {
-        for l in 0..4 {
-            lanes[l] = x[l].mul_add(y[l], lanes[l]);
-        }
-    }
-    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + tail
 }
 
 /// t-SNE into `K` dimensions with scikit-learn's schedule: early exaggeration 12 for 250

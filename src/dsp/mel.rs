@@ -88,6 +88,14 @@ pub fn htk_mel_filterbank(
         .collect()
 }
 
+/// A filter's first non-zero weight's bin and its weights from there to its last non-zero one
+/// (the first weight alone when all are zero): products outside add nothing.
+pub fn support(filter: &[f64]) -> (usize, &[f64]) {
+    let first = filter.iter().position(|w| *w > 0.0).unwrap_or(0);
+    let last = filter.iter().rposition(|w| *w > 0.0).unwrap_or(0);
+    (first, &filter[first..=last.max(first)])
+}
+
 /// The mel filterbank with each triangle stored from its first to its last non-zero bin, for
 /// the audio thread: one frame costs about two multiplications per bin.
 pub struct MelBank {
@@ -105,13 +113,8 @@ impl MelBank {
         let bands = dense
             .into_iter()
             .map(|filter| {
-                let first = filter.iter().position(|w| *w > 0.0).unwrap_or(0);
-                let last = filter.iter().rposition(|w| *w > 0.0).unwrap_or(0);
-                let weights = filter[first..=last.max(first)]
-                    .iter()
-                    .map(|w| *w as f32)
-                    .collect();
-                (first, weights)
+                let (first, weights) = support(&filter);
+                (first, weights.iter().map(|w| *w as f32).collect())
             })
             .collect();
         Self { bands }

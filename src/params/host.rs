@@ -241,3 +241,39 @@ unsafe impl Params for PluginParams {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> (PluginParams, Arc<EngineShared>) {
+        let shared = Arc::new(EngineShared::default());
+        let editor =
+            EguiEditorState::from_size(nice_plug::editor::dpi::LogicalSize::new(100.0, 100.0), 1.0);
+        (PluginParams::new(shared.clone(), editor), shared)
+    }
+
+    /// What a corrupt part of a saved state did is told in the status the editor shows (a CLAP
+    /// host has no channel for it: nice-plug does not use the host's log).
+    #[test]
+    fn a_state_s_corrupt_taps_profile_or_newer_version_are_told_in_the_status() {
+        let cases = [
+            (TAPS_KEY, "{\"taps\":[]", "saved taps could not be restored"),
+            (
+                PROFILE_KEY,
+                r#"{"sample_rate":48000,"spectrum":[-1,2],"frames":3,"samples":9}"#,
+                "saved noise profile could not be restored",
+            ),
+            (VERSION_KEY, "99", "newer Phasewright (state version 99)"),
+        ];
+        for (key, value, told) in cases {
+            let (params, shared) = params();
+            params.deserialize_fields(&BTreeMap::from([(key.to_string(), value.to_string())]));
+            let status = shared.taps.status();
+            assert!(status.contains(told), "{key}: {status:?}");
+        }
+        let (params, shared) = params();
+        params.deserialize_fields(&params.serialize_fields());
+        assert_eq!(shared.taps.status(), "");
+    }
+}

@@ -3,6 +3,7 @@
 
 use rand::{Rng, SeedableRng};
 
+use super::pairwise::{pairwise, squared_distances, Sum};
 use crate::dsp::wide::with_avx;
 
 /// Projections of each row of `features` on their first `k` principal components (rows
@@ -16,28 +17,42 @@ pub fn pca(features: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
     let Some(d) = features.first().map(|r| r.len()) else {
         return Vec::new();
     };
-    let mean: Vec<f64> = (0..d)
-        .map(|j| features.iter().map(|r| r[j]).sum::<f64>() / n as f64)
-        .collect();
-    let centred: Vec<Vec<f64>> = features
-        .iter()
-        .map(|r| r.iter().zip(&mean).map(|(v, m)| v - m).collect())
-        .collect();
+    let mut mean = vec![0.0; d];
+    for row in features {
+        mean.iter_mut().zip(row).for_each(|(m, x)| *m += x);
+    }
+    mean.iter_mut().for_each(|m| *m /= n as f64);
+    // Centred and transposed: a row per feature, so the covariance's sums run along rows.
+    let mut columns = vec![vec![0.0; n]; d];
+    // Eight rows at a time, so each column is written a cache line at once.
+    for (block, rows) in features.chunks(8).enumerate() {
+        for (j, (column, m)) in columns.iter_mut().zip(&mean).enumerate() {
+            let column = &mut column[8 * block..][..rows.len()];
+            column
+                .iter_mut()
+                .zip(rows)
+                .for_each(|(c, row)| *c = row[j] - m);
+        }
+    }
     if n < d {
+        let centred: Vec<Vec<f64>> = (0..n)
+            .map(|i| columns.iter().map(|c| c[i]).collect())
+            .collect();
         pca_by_gram(&centred, k)
     } else {
-        pca_by_covariance(&centred, k)
+        pca_by_covariance(&columns, k)
     }
 }
 
 /// PCA of centred rows from the rows' Gram matrix: X Xᵀ u = σ² u, and the projection of the
 /// rows on the matching component is σ u.
 fn pca_by_gram(centred: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
-    let gram: Vec<Vec<f64>> = (centred.iter())
-        .map(|a| centred.iter().map(|b| dot(a, b)).collect())
-        .collect();
+    let n = centred.len();
+    let mut gram = vec![0.0; n * n];
+    pairwise(centred, centred, Sum::Product, true, &mut gram);
+    let gram = gram.chunks(n).map(<[f64]>::to_vec).collect();
     let leading: Vec<(f64, Vec<f64>)> = jacobi_eigen(gram).into_iter().take(k).collect();
-    (0..centred.len())
+    (0..n)
         .map(|i| {
             (leading.iter())
                 .map(|(s2, u)| u[i] * s2.max(0.0).sqrt())
@@ -46,30 +61,27 @@ fn pca_by_gram(centred: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// PCA of centred rows from their covariance's leading eigenvectors.
-fn pca_by_covariance(centred: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
-    let d = centred[0].len();
-    let mut cov = vec![vec![0.0; d]; d];
-    for row in centred {
-        for i in 0..d {
-            let ri = row[i];
-            if ri == 0.0 {
-                continue;
-            }
-            for (c, rj) in cov[i][i..].iter_mut().zip(&row[i..]) {
-                *c += ri * rj;
-            }
-        }
-    }
-    for i in 0..d {
-        for j in 0..i {
-            cov[i][j] = cov[j][i];
-        }
-    }
+/// PCA from the centred `columns` (a row per feature) by their covariance's leading
+/// eigenvectors.
+fn pca_by_covariance(columns: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
+    let (d, n) = (columns.len(), columns[0].len());
+    let mut cov = vec![0.0; d * d];
+    pairwise(columns, columns, Sum::Product, true, &mut cov);
+    let cov = cov.chunks(d).map(<[f64]>::to_vec).collect();
     let axes = leading_eigenvectors(cov, k.min(d));
-    centred
-        .iter()
-        .map(|r| axes.iter().map(|axis| dot(r, axis)).collect())
+    let mut projections = vec![vec![0.0; n]; axes.len()];
+    with_avx(
+        #[inline(always)]
+        || {
+            for (projection, axis) in projections.iter_mut().zip(&axes) {
+                for (column, a) in columns.iter().zip(axis) {
+                    (projection.iter_mut().zip(column)).for_each(|(p, x)| *p = x.mul_add(*a, *p));
+                }
+            }
+        },
+    );
+    (0..n)
+        .map(|i| projections.iter().map(|p| p[i]).collect())
         .collect()
 }
 
@@ -80,10 +92,6 @@ pub fn pca_1d(features: &[Vec<f64>]) -> Vec<f64> {
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-fn times(a: &[Vec<f64>], v: &[f64]) -> Vec<f64> {
-    a.iter().map(|row| dot(row, v)).collect()
 }
 
 /// Makes `vectors` orthonormal in place (modified Gram-Schmidt).
@@ -125,7 +133,10 @@ fn leading_eigenvectors(a: Vec<Vec<f64>>, k: usize) -> Vec<Vec<f64>> {
     orthonormalise(&mut q);
     let mut best: Vec<Vec<f64>> = vec![vec![0.0; d]; k];
     for _ in 0..2000 {
-        let aq: Vec<Vec<f64>> = q.iter().map(|v| times(&a, v)).collect();
+        // A symmetric: row k of Q·A is A·qₖ.
+        let mut qa = vec![0.0; SUBSPACE * d];
+        pairwise(&q, &a, Sum::Product, false, &mut qa);
+        let aq: Vec<Vec<f64>> = qa.chunks(d).map(<[f64]>::to_vec).collect();
         let projected: Vec<Vec<f64>> = q
             .iter()
             .map(|qi| aq.iter().map(|aqj| dot(qi, aqj)).collect())
@@ -201,47 +212,6 @@ fn jacobi_eigen(mut a: Vec<Vec<f64>>) -> Vec<(f64, Vec<f64>)> {
         .collect();
     pairs.sort_by(|x, y| y.0.total_cmp(&x.0));
     pairs
-}
-
-/// Σ over pairs (aᵢ, bᵢ) of a term that `step(a, b, sum)` adds to a running sum, kept in four
-/// lanes so the compiler vectorises it. Steps use `mul_add`, which rounds once whether the CPU
-/// fuses it or not, so both builds of `with_avx` give the same bits.
-#[inline(always)]
-pub(crate) fn four_lane_sum(a: &[f64], b: &[f64], step: impl Fn(f64, f64, f64) -> f64) -> f64 {
-    let mut lanes = [0.0f64; 4];
-    let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail = (a4.remainder().iter().zip(b4.remainder())).fold(0.0, |s, (x, y)| step(*x, *y, s));
-    for (x, y) in a4.zip(b4) {
-        for l in 0..4 {
-            lanes[l] = step(x[l], y[l], lanes[l]);
-        }
-    }
-    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + tail
-}
-
-/// Squared Euclidean distance between two rows (see `four_lane_sum`).
-#[inline(always)]
-pub(crate) fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
-    four_lane_sum(a, b, |x, y, sum| (x - y).mul_add(x - y, sum))
-}
-
-/// Squared Euclidean distances between all rows, as an n × n matrix.
-pub(crate) fn squared_distances(features: &[Vec<f64>]) -> Vec<f64> {
-    let n = features.len();
-    let mut d = vec![0.0; n * n];
-    with_avx(
-        #[inline(always)]
-        || {
-            for i in 0..n {
-                for j in i + 1..n {
-                    let v = squared_distance(&features[i], &features[j]);
-                    d[i * n + j] = v;
-                    d[j * n + i] = v;
-                }
-            }
-        },
-    );
-    d
 }
 
 /// A walk through the frames: from frame 0, each next frame is drawn (seeded) among the `k`
@@ -321,7 +291,10 @@ pub(crate) mod tests {
         let centred: Vec<Vec<f64>> = (rows.iter())
             .map(|r| r.iter().zip(&mean).map(|(v, m)| v - m).collect())
             .collect();
-        let (gram, cov) = (pca_by_gram(&centred, 2), pca_by_covariance(&centred, 2));
+        let columns: Vec<Vec<f64>> = (0..64)
+            .map(|j| centred.iter().map(|r| r[j]).collect())
+            .collect();
+        let (gram, cov) = (pca_by_gram(&centred, 2), pca_by_covariance(&columns, 2));
         for c in 0..2 {
             let sign = (0..30)
                 .map(|i| gram[i][c] * cov[i][c])

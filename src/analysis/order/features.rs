@@ -11,7 +11,7 @@
 
 use realfft::num_complex::Complex32;
 
-use crate::dsp::mel::mel_filterbank;
+use crate::dsp::mel::{mel_filterbank, support};
 
 crate::choice! {
     /// The `reorder_weighting` options.
@@ -51,14 +51,13 @@ pub fn mel_db_features(
     };
     let n_fft = 2 * (first.len() - 1);
     let bank = mel_filterbank(sample_rate, n_fft, n_mels);
+    let bands: Vec<(usize, &[f64])> = bank.iter().map(|filter| support(filter)).collect();
     let mel: Vec<Vec<f64>> = frames
         .iter()
         .map(|spectrum| {
-            bank.iter()
-                .map(|filter| {
-                    filter
-                        .iter()
-                        .zip(spectrum)
+            (bands.iter())
+                .map(|(first, weights)| {
+                    (weights.iter().zip(&spectrum[*first..]))
                         .map(|(w, c)| w * c.norm_sqr() as f64)
                         .sum()
                 })

@@ -4,6 +4,7 @@
 
 pub mod embed;
 pub mod features;
+mod pairwise;
 pub mod tsne;
 
 use embed::{argsort, neighbour_walk, pca_1d};

@@ -2,8 +2,9 @@
 //! chosen perplexity, symmetrised as (P + Pᵀ) / 2n. Dense over all pairs (exact t-SNE) or sparse
 //! over each point's nearest neighbours (Barnes-Hut and FFT interpolation).
 
-use crate::analysis::order::embed::{squared_distance, squared_distances};
-use crate::dsp::wide::with_avx;
+use std::collections::BinaryHeap;
+
+use crate::analysis::order::pairwise::{pairwise, squared_distances, Sum};
 
 /// The conditional affinities p(j|i) of one point over `distances` (squared, to its
 /// candidates): a Gaussian whose width gives perplexity e^`entropy`. Its precision β is found by
@@ -82,17 +83,28 @@ pub(super) fn dense_affinities(features: &[Vec<f64>], perplexity: f64) -> Vec<f6
 
 /// A sparse symmetric matrix by rows: row i's entries are `columns` and `values` in
 /// `starts[i]..starts[i + 1]`, columns ascending. Values are single precision: t-SNE's
-/// iterations stream the whole matrix each time, so its size sets their speed.
+/// iterations stream the whole matrix each time, so its size sets their speed. Only
+/// `sparse_affinities` makes one, so every column is below the number of rows (the attraction's
+/// gathers rely on it).
 pub(super) struct Sparse {
-    pub starts: Vec<usize>,
-    pub columns: Vec<u32>,
-    pub values: Vec<f32>,
+    starts: Vec<usize>,
+    columns: Vec<u32>,
+    values: Vec<f32>,
 }
 
 impl Sparse {
+    pub fn rows(&self) -> usize {
+        self.starts.len() - 1
+    }
+
     pub fn row(&self, i: usize) -> (&[u32], &[f32]) {
         let range = self.starts[i]..self.starts[i + 1];
         (&self.columns[range.clone()], &self.values[range])
+    }
+
+    #[cfg(test)]
+    pub fn values(&self) -> &[f32] {
+        &self.values
     }
 }
 
@@ -102,65 +114,126 @@ pub(super) fn sparse_affinities(features: &[Vec<f64>], perplexity: f64) -> Spars
     let n = features.len();
     let k = ((3.0 * perplexity + 1.0) as usize).clamp(1, n - 1);
     let entropy = perplexity.min(k as f64).max(1.0).ln();
-    let mut pairs: Vec<(u32, u32, f64)> = Vec::with_capacity(2 * n * k);
-    let mut candidates: Vec<(usize, f64)> = Vec::with_capacity(n);
-    // Rows are taken `ROWS` at a time, so each other row is read once per block (from the
-    // cache) rather than once per row (from memory).
-    const ROWS: usize = 8;
+    // Row i's neighbours and p(j|i) / 2n at i·k..(i + 1)·k.
+    let mut conditionals: Vec<(u32, f64)> = Vec::with_capacity(n * k);
+    let mut heap = BinaryHeap::with_capacity(k + 1);
+    // Distances for `ROWS` rows at a time, so the other rows are read once per block
+    // rather than once per row.
+    const ROWS: usize = 32;
     let mut block = vec![0.0; ROWS * n];
     for i in 0..n {
         let r = i % ROWS;
         if r == 0 {
             let rows = &features[i..(i + ROWS).min(n)];
-            with_avx(
-                #[inline(always)]
-                || {
-                    for (j, b) in features.iter().enumerate() {
-                        for (r, a) in rows.iter().enumerate() {
-                            block[r * n + j] = squared_distance(a, b);
-                        }
-                    }
-                },
+            pairwise(
+                rows,
+                features,
+                Sum::SquaredDifference,
+                false,
+                &mut block[..rows.len() * n],
             );
         }
-        let row = &block[r * n..(r + 1) * n];
-        candidates.clear();
-        candidates.extend(row.iter().copied().enumerate().filter(|(j, _)| *j != i));
-        let by_distance =
-            |a: &(usize, f64), b: &(usize, f64)| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0));
-        candidates.select_nth_unstable_by(k - 1, by_distance);
-        let nearest = &mut candidates[..k];
-        nearest.sort_by(by_distance);
-        let distances: Vec<f64> = nearest.iter().map(|c| c.1).collect();
+        let nearest = nearest(&block[r * n..(r + 1) * n], i, k, &mut heap);
+        let distances: Vec<f64> = nearest.iter().map(|(_, d)| *d).collect();
         let p = conditional(&distances, entropy);
-        for ((j, _), v) in nearest.iter().zip(p) {
-            let v = v / (2.0 * n as f64);
-            pairs.push((i as u32, *j as u32, v));
-            pairs.push((*j as u32, i as u32, v));
+        let pairs = nearest.iter().zip(p);
+        conditionals.extend(pairs.map(|((j, _), v)| (*j, v / (2.0 * n as f64))));
+    }
+    symmetrised(n, k, &conditionals)
+}
+
+/// The `k` entries of `row` nearest (smallest) but entry `i`, nearest first (ties to the lower
+/// index), with their indices: a bounded max-heap, so most entries cost one comparison.
+/// Distances are non-negative, so their bits order them.
+fn nearest(row: &[f64], i: usize, k: usize, heap: &mut BinaryHeap<(u64, u32)>) -> Vec<(u32, f64)> {
+    heap.clear();
+    // The farthest kept distance's bits once the heap is full: most entries stop here.
+    let mut bound = u64::MAX;
+    for (j, d) in row.iter().enumerate() {
+        let bits = d.to_bits();
+        if bits > bound || j == i {
+            continue;
+        }
+        let key = (bits, j as u32);
+        if heap.len() < k {
+            heap.push(key);
+        } else if let Some(mut farthest) = heap.peek_mut() {
+            if key < *farthest {
+                *farthest = key;
+            }
+        }
+        if heap.len() == k {
+            bound = heap.peek().map_or(u64::MAX, |farthest| farthest.0);
         }
     }
-    // Rows in order, and the two halves of a pair found from both ends added together.
-    pairs.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(a.2.total_cmp(&b.2)));
+    let mut nearest: Vec<(u32, f64)> = heap.drain().map(|(d, j)| (j, f64::from_bits(d))).collect();
+    nearest.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    nearest
+}
+
+/// (P + Pᵀ) from each row's `k` entries in `conditionals`: row i gets its own entries and
+/// (i', v) for each row i' with an entry (i, v); the two halves of a pair found from both ends
+/// are added together.
+fn symmetrised(n: usize, k: usize, conditionals: &[(u32, f64)]) -> Sparse {
+    let mut fill = vec![k; n];
+    for (j, _) in conditionals {
+        fill[*j as usize] += 1;
+    }
+    let mut start = 0;
+    for f in fill.iter_mut() {
+        (*f, start) = (start, start + *f);
+    }
+    let mut entries = vec![(0u32, 0.0f64); start];
+    for (i, row) in conditionals.chunks_exact(k).enumerate() {
+        for (j, v) in row {
+            entries[fill[i]] = (*j, *v);
+            entries[fill[*j as usize]] = (i as u32, *v);
+            fill[i] += 1;
+            fill[*j as usize] += 1;
+        }
+    }
     let mut sparse = Sparse {
-        starts: vec![0; n + 1],
-        columns: Vec::with_capacity(pairs.len()),
-        values: Vec::with_capacity(pairs.len()),
+        starts: Vec::with_capacity(n + 1),
+        columns: Vec::with_capacity(start),
+        values: Vec::with_capacity(start),
     };
-    let mut last = None;
-    for (i, j, v) in pairs {
-        if last == Some((i, j)) {
-            let merged = sparse.values.last_mut().expect("a previous entry");
-            *merged = (*merged as f64 + v) as f32;
-        } else {
-            sparse.columns.push(j);
-            sparse.values.push(v as f32);
-            sparse.starts[i as usize + 1] = sparse.columns.len();
-            last = Some((i, j));
+    sparse.starts.push(0);
+    let mut from = 0;
+    for end in fill {
+        let row = &mut entries[from..end];
+        row.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        for (at, (j, v)) in row.iter().enumerate() {
+            match row.get(at + 1) {
+                Some((next, w)) if next == j => sparse.values.push((v + w) as f32),
+                _ if at > 0 && row[at - 1].0 == *j => continue,
+                _ => sparse.values.push(*v as f32),
+            }
+            sparse.columns.push(*j);
         }
-    }
-    // Rows without entries (none when k ≥ 1) start where the previous one ended.
-    for i in 1..=n {
-        sparse.starts[i] = sparse.starts[i].max(sparse.starts[i - 1]);
+        sparse.starts.push(sparse.columns.len());
+        from = end;
     }
     sparse
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The heap's neighbours are a full sort's first k, ties to the lower index, the point
+    /// itself left out.
+    #[test]
+    fn the_nearest_are_those_a_full_sort_puts_first() {
+        let row: Vec<f64> = (0..500).map(|j| ((j * 7919) % 97) as f64 / 4.0).collect();
+        let mut heap = BinaryHeap::new();
+        for (i, k) in [(0, 1), (13, 30), (250, 91), (499, 499)] {
+            let mut sorted: Vec<(u32, f64)> = (row.iter().enumerate())
+                .filter(|(j, _)| *j != i)
+                .map(|(j, d)| (j as u32, *d))
+                .collect();
+            sorted.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+            sorted.truncate(k);
+            assert_eq!(nearest(&row, i, k, &mut heap), sorted, "i {i}, k {k}");
+        }
+    }
 }

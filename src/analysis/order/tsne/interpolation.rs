@@ -31,14 +31,13 @@ pub(super) struct Interpolation {
     planner: RealFftPlanner<f64>,
     /// Each point's first node and its three weights.
     nodes: Vec<(usize, [f64; NODES])>,
-    grid: Vec<f64>,
     spectrum: Vec<Complex<f64>>,
     /// The kernel's spectrum: real, as the kernel is even.
     kernel: Vec<f64>,
     /// The grid length and node spacing `kernel` was made for.
     kernel_for: (usize, f64),
-    /// Potentials at the nodes, charge by charge.
-    potentials: [Vec<f64>; CHARGES],
+    /// The charges on the nodes, then their potentials, charge by charge.
+    grids: [Vec<f64>; CHARGES],
 }
 
 impl Interpolation {
@@ -46,15 +45,15 @@ impl Interpolation {
         Self {
             planner: RealFftPlanner::new(),
             nodes: Vec::new(),
-            grid: Vec::new(),
+            grids: Default::default(),
             spectrum: Vec::new(),
             kernel: Vec::new(),
             kernel_for: (0, 0.0),
-            potentials: Default::default(),
         }
     }
 
     /// Σⱼ q²ᵢⱼ(yᵢ − yⱼ) for each point into `force`; returns Z = Σ_{i≠j} qᵢⱼ.
+    #[inline(always)]
     pub fn repulsion(&mut self, y: &[f64], force: &mut [f64]) -> f64 {
         let n = y.len();
         let lo = y.iter().copied().fold(f64::MAX, f64::min);
@@ -73,18 +72,23 @@ impl Interpolation {
         let fft_len = 2 * len;
         let forward = self.planner.plan_fft_forward(fft_len);
         let inverse = self.planner.plan_fft_inverse(fft_len);
-        for charge in 0..CHARGES {
-            self.grid.clear();
-            self.grid.resize(fft_len, 0.0);
-            for ((first, weights), yi) in self.nodes.iter().zip(y) {
-                let q = yi.powi(charge as i32);
-                for (g, w) in self.grid[*first..first + NODES].iter_mut().zip(weights) {
-                    *g += w * q;
-                }
+        for grid in &mut self.grids {
+            grid.clear();
+            grid.resize(fft_len, 0.0);
+        }
+        let [g0, g1, g2] = &mut self.grids;
+        for ((first, weights), yi) in self.nodes.iter().zip(y) {
+            let nodes = (*first..first + NODES).zip(weights);
+            for (at, w) in nodes {
+                g0[at] += w;
+                g1[at] += w * yi;
+                g2[at] += w * yi * yi;
             }
+        }
+        for grid in &mut self.grids {
             self.spectrum.resize(fft_len / 2 + 1, Complex::default());
             forward
-                .process(&mut self.grid, &mut self.spectrum)
+                .process(grid, &mut self.spectrum)
                 .expect("buffers sized for the plan");
             for (s, k) in self.spectrum.iter_mut().zip(&self.kernel) {
                 *s *= k;
@@ -94,22 +98,18 @@ impl Interpolation {
             self.spectrum[0].im = 0.0;
             self.spectrum[last].im = 0.0;
             inverse
-                .process(&mut self.spectrum, &mut self.grid)
+                .process(&mut self.spectrum, grid)
                 .expect("buffers sized for the plan");
-            let potentials = &mut self.potentials[charge];
-            potentials.clear();
-            potentials.extend(self.grid[..len].iter().map(|v| v / fft_len as f64));
         }
         let mut z = -(n as f64);
         for (i, ((first, weights), yi)) in self.nodes.iter().zip(y).enumerate() {
-            let at = |p: &Vec<f64>| -> f64 {
-                weights
-                    .iter()
-                    .zip(&p[*first..first + NODES])
-                    .map(|(w, v)| w * v)
-                    .sum()
-            };
-            let [p0, p1, p2] = [0, 1, 2].map(|c| at(&self.potentials[c]));
+            let mut potential = [0.0; CHARGES];
+            for (p, grid) in potential.iter_mut().zip(&self.grids) {
+                for (w, v) in weights.iter().zip(&grid[*first..first + NODES]) {
+                    *p = w.mul_add(*v, *p);
+                }
+            }
+            let [p0, p1, p2] = potential;
             force[i] = yi * p0 - p1;
             z += (1.0 + yi * yi) * p0 - 2.0 * yi * p1 + p2;
         }
@@ -118,6 +118,7 @@ impl Interpolation {
 
     /// Each point's interval and the Lagrange weights of its three nodes, which sit at 1/6,
     /// 1/2 and 5/6 of the interval.
+    #[inline(always)]
     fn spread_weights(&mut self, y: &[f64], lo: f64, width: f64, intervals: usize) {
         const AT: [f64; NODES] = [1.0 / 6.0, 0.5, 5.0 / 6.0];
         self.nodes.clear();
@@ -125,12 +126,12 @@ impl Interpolation {
             let x = (yi - lo) / width;
             let interval = (x.floor() as usize).min(intervals - 1);
             let t = x - interval as f64;
-            let weights = std::array::from_fn(|k| {
-                (0..NODES)
-                    .filter(|l| *l != k)
-                    .map(|l| (t - AT[l]) / (AT[k] - AT[l]))
-                    .product()
-            });
+            let factor = |k: usize, l: usize| (t - AT[l]) / (AT[k] - AT[l]);
+            let weights = [
+                factor(0, 1) * factor(0, 2),
+                factor(1, 0) * factor(1, 2),
+                factor(2, 0) * factor(2, 1),
+            ];
             (interval * NODES, weights)
         }));
     }
@@ -142,17 +143,20 @@ impl Interpolation {
             let d = m as f64 * spacing;
             1.0 / ((1.0 + d * d) * (1.0 + d * d))
         };
-        self.grid.clear();
-        self.grid.extend((0..len).map(kernel));
-        self.grid.push(0.0);
-        self.grid.extend((1..len).rev().map(kernel));
+        self.grids[0].clear();
+        self.grids[0].extend((0..len).map(kernel));
+        self.grids[0].push(0.0);
+        self.grids[0].extend((1..len).rev().map(kernel));
         self.spectrum.resize(len + 1, Complex::default());
         self.planner
             .plan_fft_forward(2 * len)
-            .process(&mut self.grid, &mut self.spectrum)
+            .process(&mut self.grids[0], &mut self.spectrum)
             .expect("buffers sized for the plan");
         self.kernel.clear();
-        self.kernel.extend(self.spectrum.iter().map(|c| c.re));
+        // With the inverse transform's 1 / length.
+        let scale = 1.0 / (2 * len) as f64;
+        self.kernel
+            .extend(self.spectrum.iter().map(|c| c.re * scale));
     }
 }
 

@@ -10,14 +10,16 @@
 //!   one dimension; two-dimensional embeddings (pictures) take Barnes-Hut's tree instead.
 
 mod affinities;
+mod attraction;
 mod barnes_hut;
 mod interpolation;
 
 use rand::{Rng, SeedableRng};
 
-use super::embed::{four_lane_sum, pca};
+use super::embed::pca;
 use crate::dsp::wide::with_avx;
 use affinities::{dense_affinities, sparse_affinities, Sparse};
+use attraction::attraction;
 use barnes_hut::Tree;
 use interpolation::Interpolation;
 
@@ -90,7 +92,13 @@ impl Gradient {
                 exact_gradient::<K>(p, kernel, y, exaggeration, grad);
                 return;
             }
-            Gradient::Fft { p, grid } if K == 1 => (&*p, grid.repulsion(y, &mut repulsion)),
+            Gradient::Fft { p, grid } if K == 1 => {
+                let z = with_avx(
+                    #[inline(always)]
+                    || grid.repulsion(y, &mut repulsion),
+                );
+                (&*p, z)
+            }
             Gradient::BarnesHut { p } | Gradient::Fft { p, .. } => {
                 let tree = Tree::<K>::new(y);
                 let mut stack = Vec::new();
@@ -103,13 +111,7 @@ impl Gradient {
                 (&*p, z)
             }
         };
-        let longest = (p.starts.windows(2).map(|w| w[1] - w[0]).max()).unwrap_or(0);
-        let mut diffs = std::array::from_fn(|_| vec![0.0; longest]);
-        let mut weights = vec![0.0; longest];
-        with_avx(
-            #[inline(always)]
-            || attraction::<K>(p, y, 4.0 * exaggeration, &mut diffs, &mut weights, grad),
-        );
+        attraction::<K>(p, y, 4.0 * exaggeration, grad);
         for (g, r) in grad.iter_mut().zip(&repulsion) {
             *g -= 4.0 * r / z;
         }
@@ -146,39 +148,6 @@ fn exact_gradient<const K: usize>(
             }
         }
         grad[i * K..(i + 1) * K].copy_from_slice(&g);
-    }
-}
-
-/// The attraction `scale`·Σⱼ pᵢⱼ·qᵢⱼ·(yᵢ − yⱼ) into `grad`, over P's entries, row by row:
-/// the differences gathered into `diffs` (one buffer per coordinate, as long as the longest
-/// row), then flat loops over them, which the compiler vectorises (the division above all).
-#[inline(always)]
-fn attraction<const K: usize>(
-    p: &Sparse,
-    y: &[f64],
-    scale: f64,
-    diffs: &mut [Vec<f64>; K],
-    weights: &mut [f64],
-    grad: &mut [f64],
-) {
-    for (i, g) in grad.chunks_exact_mut(K).enumerate() {
-        let (columns, values) = p.row(i);
-        let weights = &mut weights[..columns.len()];
-        for (c, diff) in diffs.iter_mut().enumerate() {
-            let yi = y[i * K + c];
-            let diff = &mut diff[..columns.len()];
-            for ((d, w), j) in diff.iter_mut().zip(weights.iter_mut()).zip(columns) {
-                *d = yi - y[*j as usize * K + c];
-                *w = if c == 0 { 1.0 } else { *w } + *d * *d;
-            }
-        }
-        for (w, pij) in weights.iter_mut().zip(values) {
-            *w = *pij as f64 / *w;
-        }
-        for (c, diff) in diffs.iter().enumerate() {
-            let diff = &diff[..columns.len()];
-            g[c] = scale * four_lane_sum(weights, diff, |w, d, sum| w.mul_add(d, sum));
-        }
     }
 }
 

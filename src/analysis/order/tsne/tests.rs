@@ -86,7 +86,7 @@ fn the_tree_s_repulsion_is_close_to_the_sum_over_all_points() {
 fn sparse_affinities_are_symmetric_and_sum_to_one() {
     let (features, _) = clusters();
     let p = sparse_affinities(&features, 5.0);
-    let total: f64 = p.values.iter().map(|v| *v as f64).sum();
+    let total: f64 = p.values().iter().map(|v| *v as f64).sum();
     assert!((total - 1.0).abs() < 1e-6, "{total}");
     for i in 0..features.len() {
         let (columns, values) = p.row(i);

@@ -100,23 +100,35 @@ impl FirKernel {
     }
 }
 
-/// Dot product with eight independent accumulators, which the compiler turns into SIMD.
+/// Outputs computed together by `correlate`: four vectors of eight, so four independent sums
+/// hide the adder's latency and each tap is loaded once for all of them.
+const LANES: usize = 8;
+const RUN: usize = 4 * LANES;
+
+/// `out[j] = Σᵢ head[i] · x[j + i]` (`x` holds `out.len() + head.len() − 1` samples): the
+/// direct-form head over a run of outputs at once. Each output's sum runs over the taps in
+/// order, whatever its place in the run, so the result does not depend on how blocks fall.
 #[inline(always)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = a8
-        .remainder()
-        .iter()
-        .zip(b8.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in a8.zip(b8) {
-        for i in 0..8 {
-            acc[i] += x[i] * y[i];
+fn correlate(head: &[f32], x: &[f32], out: &mut [f32]) {
+    debug_assert_eq!(x.len() + 1, out.len() + head.len());
+    let mut runs = out.chunks_exact_mut(RUN);
+    let mut at = 0;
+    for run in &mut runs {
+        let mut acc = [[0.0f32; LANES]; RUN / LANES];
+        for (h, x) in head.iter().zip(x[at..].windows(RUN)) {
+            for (acc, x) in acc.iter_mut().zip(x.chunks_exact(LANES)) {
+                for l in 0..LANES {
+                    acc[l] += h * x[l];
+                }
+            }
         }
+        run.copy_from_slice(acc.as_flattened());
+        at += RUN;
     }
-    acc.iter().sum::<f32>() + tail
+    for (j, y) in runs.into_remainder().iter_mut().enumerate() {
+        let x = &x[at + j..][..head.len()];
+        *y = head.iter().zip(x).fold(0.0, |s, (h, x)| s + h * x);
+    }
 }
 
 /// One channel's convolution state.
@@ -152,6 +164,9 @@ pub struct FirFilter {
     forward: Arc<dyn RealToComplex<f32>>,
     inverse: Arc<dyn ComplexToReal<f32>>,
     time: Vec<f32>,
+    /// The heads' outputs for the run under way: the current filter's, the one fading out's.
+    head_out: Vec<f32>,
+    head_out_previous: Vec<f32>,
     sum: Vec<Complex32>,
     scratch: Vec<Complex32>,
     current: Box<FirKernel>,
@@ -186,6 +201,8 @@ impl FirFilter {
             forward,
             inverse,
             time: vec![0.0; FFT_LEN],
+            head_out: vec![0.0; PARTITION],
+            head_out_previous: vec![0.0; PARTITION],
             sum: vec![Complex32::default(); BINS],
             scratch: vec![Complex32::default(); scratch_len],
             current: Box::new(FirKernel::identity()),
@@ -367,14 +384,15 @@ impl FirFilter {
         }
         let len = io.first().map_or(0, |c| c.len());
         self.fresh = (self.fresh + (self.pos + len) / PARTITION).min(MAX_PARTITIONS);
-        // The direct-form heads' dot products are the most of the cost.
+        // The direct-form heads' sums are the most of the cost.
         with_avx(
             #[inline(always)]
             || self.filter(io),
         );
     }
 
-    /// Runs the current filter (and the one fading out) over `io`.
+    /// Runs the current filter (and the one fading out) over `io`, a run (up to the end of
+    /// the block under way) at a time.
     #[inline(always)]
     fn filter(&mut self, io: &mut [&mut [f32]]) {
         // Every channel starts from the same place and advances the same way.
@@ -382,23 +400,42 @@ impl FirFilter {
         let mut end = start;
         for (ch, chan) in io.iter_mut().enumerate() {
             let (mut pos, mut fade_pos, mut newest) = start;
-            for s in chan.iter_mut() {
+            let mut rest = &mut chan[..];
+            while !rest.is_empty() {
+                let run = rest.len().min(PARTITION - pos);
+                let (now, later) = std::mem::take(&mut rest).split_at_mut(run);
+                rest = later;
                 let state = &mut self.channels[ch];
-                state.segment[PARTITION + pos] = *s;
-                let recent = &state.segment[..PARTITION + pos + 1];
-                let head = &self.current.head;
-                let new = dot(head, &recent[recent.len() - head.len()..]) + state.tail[pos];
-                *s = match &self.previous {
-                    Some(old) if fade_pos < self.fade_len => {
-                        let old_head = &recent[recent.len() - old.head.len()..];
-                        let old = dot(&old.head, old_head) + state.tail_previous[pos];
-                        let g = fade_pos as f32 / self.fade_len as f32;
-                        fade_pos += 1;
-                        old + g * (new - old)
+                state.segment[PARTITION + pos..][..run].copy_from_slice(now);
+                // The inputs the run's outputs need, from `len − 1` samples before it.
+                let recent =
+                    |len: usize| &state.segment[PARTITION + pos + 1 - len..][..run + len - 1];
+                let (new, old) = (
+                    &mut self.head_out[..run],
+                    &mut self.head_out_previous[..run],
+                );
+                correlate(&self.current.head, recent(self.current.head.len()), new);
+                let fading = self.previous.as_ref().filter(|_| fade_pos < self.fade_len);
+                if let Some(previous) = fading {
+                    correlate(&previous.head, recent(previous.head.len()), old);
+                }
+                let tail = &state.tail[pos..][..run];
+                if fading.is_none() {
+                    (now.iter_mut().zip(new.iter().zip(tail))).for_each(|(s, (y, t))| *s = y + t);
+                } else {
+                    for (j, s) in now.iter_mut().enumerate() {
+                        let new = new[j] + tail[j];
+                        *s = if fade_pos < self.fade_len {
+                            let old = old[j] + state.tail_previous[pos + j];
+                            let g = fade_pos as f32 / self.fade_len as f32;
+                            fade_pos += 1;
+                            old + g * (new - old)
+                        } else {
+                            new
+                        };
                     }
-                    _ => new,
-                };
-                pos += 1;
+                }
+                pos += run;
                 if pos == PARTITION {
                     newest = (newest + 1) % MAX_PARTITIONS;
                     self.end_block(ch, newest);

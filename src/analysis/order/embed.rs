@@ -3,7 +3,7 @@
 
 use rand::{Rng, SeedableRng};
 
-use super::pairwise::{pairwise, squared_distances, Sum};
+use super::pairwise::{pairwise_rows, squared_distances, Sum};
 use crate::dsp::wide::with_avx;
 
 /// Projections of each row of `features` on their first `k` principal components (rows
@@ -48,9 +48,7 @@ pub fn pca(features: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
 /// rows on the matching component is σ u.
 fn pca_by_gram(centred: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
     let n = centred.len();
-    let mut gram = vec![0.0; n * n];
-    pairwise(centred, centred, Sum::Product, true, &mut gram);
-    let gram = gram.chunks(n).map(<[f64]>::to_vec).collect();
+    let gram = pairwise_rows(centred, centred, Sum::Product, true);
     let leading: Vec<(f64, Vec<f64>)> = jacobi_eigen(gram).into_iter().take(k).collect();
     (0..n)
         .map(|i| {
@@ -65,9 +63,7 @@ fn pca_by_gram(centred: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
 /// eigenvectors.
 fn pca_by_covariance(columns: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
     let (d, n) = (columns.len(), columns[0].len());
-    let mut cov = vec![0.0; d * d];
-    pairwise(columns, columns, Sum::Product, true, &mut cov);
-    let cov = cov.chunks(d).map(<[f64]>::to_vec).collect();
+    let cov = pairwise_rows(columns, columns, Sum::Product, true);
     let axes = leading_eigenvectors(cov, k.min(d));
     let mut projections = vec![vec![0.0; n]; axes.len()];
     with_avx(
@@ -134,9 +130,7 @@ fn leading_eigenvectors(a: Vec<Vec<f64>>, k: usize) -> Vec<Vec<f64>> {
     let mut best: Vec<Vec<f64>> = vec![vec![0.0; d]; k];
     for _ in 0..2000 {
         // A symmetric: row k of Q·A is A·qₖ.
-        let mut qa = vec![0.0; SUBSPACE * d];
-        pairwise(&q, &a, Sum::Product, false, &mut qa);
-        let aq: Vec<Vec<f64>> = qa.chunks(d).map(<[f64]>::to_vec).collect();
+        let aq = pairwise_rows(&q, &a, Sum::Product, false);
         let projected: Vec<Vec<f64>> = q
             .iter()
             .map(|qi| aq.iter().map(|aqj| dot(qi, aqj)).collect())

@@ -198,6 +198,18 @@ pub(crate) fn pairwise(a: &[Vec<f64>], b: &[Vec<f64>], sum: Sum, symmetric: bool
     }
 }
 
+/// The sums of `pairwise` as one row per row of `a`.
+pub(crate) fn pairwise_rows(
+    a: &[Vec<f64>],
+    b: &[Vec<f64>],
+    sum: Sum,
+    symmetric: bool,
+) -> Vec<Vec<f64>> {
+    let mut out = vec![0.0; a.len() * b.len()];
+    pairwise(a, b, sum, symmetric, &mut out);
+    out.chunks(b.len().max(1)).map(<[f64]>::to_vec).collect()
+}
+
 /// The squared Euclidean distances between all rows, as an n × n matrix.
 pub(crate) fn squared_distances(rows: &[Vec<f64>]) -> Vec<f64> {
     let n = rows.len();

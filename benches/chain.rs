@@ -4,14 +4,17 @@
 //! cost per sample. Similarity orders are computed by the worker thread, outside the callback.
 //!
 //! `fft_floor` is what any STFT effect must spend: one forward and one inverse real FFT of the
-//! window per hop per channel. At the end the bench prints each case's cost against the floor,
-//! frame operations against identity, and the full chain's share of one core at 48 kHz.
+//! window per hop per channel. At the end the bench prints identity against the floor, frame
+//! operations against identity, and the full chain against the floor and as a share of one core
+//! at 48 kHz. Those figures are timed afresh with the cases interleaved (short batches of each
+//! in turn, medians over many rounds): this machine's speed drifts by tens of percent between
+//! criterion's cases, run one after another, which would show in a ratio of their means.
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
 use common::{speech, Blocks, BLOCK};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -24,6 +27,9 @@ use phasewright::stages::frame_memory::ReorderMode;
 use phasewright::worker::Executor;
 use realfft::num_complex::Complex32;
 use rustfft::FftPlanner;
+
+/// A named case: one call plays one block.
+type Case<'a> = (&'static str, Box<dyn FnMut() + 'a>);
 
 /// The rate of the "% of one core" figure.
 const RATE: f32 = 48000.0;
@@ -42,8 +48,10 @@ fn chain(c: &mut Criterion) {
         vec![0.0; WINDOW],
     );
     let mut frame = vec![0.0f32; WINDOW];
-    group.bench_function("fft_floor", |b| {
-        b.iter(|| {
+    let mut cases: Vec<Case<'_>> = Vec::new();
+    cases.push((
+        "fft_floor",
+        Box::new(move || {
             blocks.advance();
             for channel in [&blocks.left, &blocks.right] {
                 frame[..BLOCK].copy_from_slice(channel);
@@ -55,8 +63,8 @@ fn chain(c: &mut Criterion) {
                     },
                 );
             }
-        })
-    });
+        }),
+    ));
     // All frame operations on: random phase (the costliest), permutation, reversal, checkerboard.
     let all_ops = [
         (ParamId::SpecPhase, 3.0),
@@ -143,59 +151,67 @@ fn chain(c: &mut Criterion) {
                 std::thread::sleep(std::time::Duration::from_millis(1));
             }
         }
-        group.bench_function(name, |b| {
-            b.iter(|| {
+        cases.push((
+            name,
+            Box::new(move || {
                 blocks.advance();
                 engine.process(
                     &mut [&mut blocks.left, &mut blocks.right],
                     None::<&[&[f32]]>,
                 );
-            })
-        });
+            }),
+        ));
+    }
+    for (name, case) in &mut cases {
+        group.bench_function(*name, |b| b.iter(&mut *case));
     }
     group.finish();
-    report();
+    report(&mut cases);
 }
 
-/// Each case's mean time per block from criterion's estimates of this run, where criterion
-/// keeps them: `CRITERION_HOME`, else `criterion` in the cargo target directory.
-fn mean_seconds(case: &str) -> Option<f64> {
-    let home = std::env::var_os("CRITERION_HOME").map_or_else(
-        || {
-            let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-                || Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
-                PathBuf::from,
-            );
-            target.join("criterion")
-        },
-        PathBuf::from,
+/// Blocks per batch and rounds of `interleaved`.
+const BATCH: usize = 64;
+const ROUNDS: usize = 150;
+
+/// The median time per block of each of `names` among `cases`, timed in turn a batch at a time
+/// for `ROUNDS` rounds, so every case sees the machine at the same speeds.
+fn interleaved<const N: usize>(cases: &mut [Case<'_>], names: [&str; N]) -> [f64; N] {
+    let mut times: [Vec<f64>; N] = std::array::from_fn(|_| Vec::with_capacity(ROUNDS));
+    for _ in 0..ROUNDS {
+        for (name, times) in names.iter().zip(&mut times) {
+            let case = &mut cases.iter_mut().find(|(n, _)| n == name).expect("a case").1;
+            let start = Instant::now();
+            (0..BATCH).for_each(|_| case());
+            times.push(start.elapsed().as_secs_f64() / BATCH as f64);
+        }
+    }
+    times.map(|mut t| {
+        t.sort_by(f64::total_cmp);
+        t[ROUNDS / 2]
+    })
+}
+
+/// Prints the ratios the targets are set in, timed interleaved.
+fn report(cases: &mut [Case<'_>]) {
+    let [floor, identity, ops, full] = interleaved(
+        cases,
+        [
+            "fft_floor",
+            "identity_window_2048_overlap_4",
+            "frame_ops_window_2048_overlap_4",
+            "full_chain_fir_1024_window_2048_overlap_4",
+        ],
     );
-    let path = home.join(format!("chain/{case}/new/estimates.json"));
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    Some(json["mean"]["point_estimate"].as_f64()? * 1e-9)
-}
-
-/// Prints the ratios the targets are set in, from this run's means.
-fn report() {
-    let (Some(floor), Some(identity)) = (
-        mean_seconds("fft_floor"),
-        mean_seconds("identity_window_2048_overlap_4"),
-    ) else {
-        return;
-    };
+    println!("interleaved medians per block: floor {:.2} µs, identity {:.2} µs, frame operations {:.2} µs, full chain {:.2} µs",
+        floor * 1e6, identity * 1e6, ops * 1e6, full * 1e6);
     println!("identity / FFT floor: {:.2}", identity / floor);
-    if let Some(ops) = mean_seconds("frame_ops_window_2048_overlap_4") {
-        println!("all frame operations / identity: {:.2}", ops / identity);
-    }
-    if let Some(full) = mean_seconds("full_chain_fir_1024_window_2048_overlap_4") {
-        let block = BLOCK as f64 / RATE as f64;
-        println!(
-            "full chain (FIR 1024, all frame operations, RTPGHI): {:.2} x floor, {:.3} % of one core at 48 kHz stereo",
-            full / floor,
-            100.0 * full / block
-        );
-    }
+    println!("all frame operations / identity: {:.2}", ops / identity);
+    let block = BLOCK as f64 / RATE as f64;
+    println!(
+        "full chain (FIR 1024, all frame operations, RTPGHI): {:.2} x floor, {:.3} % of one core at 48 kHz stereo",
+        full / floor,
+        100.0 * full / block
+    );
 }
 
 criterion_group!(benches, chain);

@@ -35,6 +35,7 @@ impl Display {
         }
         // `-displayfd 1`: Xvfb picks a free display and writes its number to its standard output.
         // Its pid is not kept: `-terminate` ends it, and nothing here may stop it sooner.
+        #[allow(clippy::zombie_processes)]
         let mut server = Command::new("Xvfb")
             .args([
                 "-displayfd",

@@ -44,7 +44,8 @@ impl Lane {
             return Err(format!("automation of '{}' has no points", spec.id));
         }
         for w in a.points.windows(2) {
-            if !(w[1].0 >= w[0].0) {
+            // Decreasing, or NaN.
+            if w[1].0.partial_cmp(&w[0].0).is_none_or(|o| o.is_lt()) {
                 return Err(format!("automation of '{}': times must increase", spec.id));
             }
         }

@@ -47,7 +47,7 @@ impl Smoother {
     }
 
     #[inline]
-    pub fn next(&mut self) -> f32 {
+    pub fn step(&mut self) -> f32 {
         if self.remaining > 0 {
             self.remaining -= 1;
             self.current = if self.remaining == 0 {
@@ -65,7 +65,7 @@ impl Smoother {
             out.fill(self.current);
         } else {
             for v in out {
-                *v = self.next();
+                *v = self.step();
             }
         }
     }

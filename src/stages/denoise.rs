@@ -268,8 +268,8 @@ impl DenoiseStage {
             LearnMode::NoiseProfile | LearnMode::Adaptive => None,
         };
         let channels = self.channels.min(MAX_CHANNELS);
-        for i in 0..n {
-            self.mono[i] = (0..channels).map(|c| dry[c][i]).sum::<f32>() / channels as f32;
+        for (i, m) in self.mono[..n].iter_mut().enumerate() {
+            *m = (0..channels).map(|c| dry[c][i]).sum::<f32>() / channels as f32;
         }
         self.feed.push(&self.mono[..n], target, tag);
     }

@@ -192,7 +192,8 @@ fn levinson(t: &[f64], b: &[f64]) -> Option<Vec<f64>> {
     let (mut beta, mut alpha) = (1.0, -r[0]);
     for k in 1..n {
         beta *= 1.0 - alpha * alpha;
-        if !(beta > 0.0) {
+        // Not positive, or NaN.
+        if beta.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             return None;
         }
         let rx: f64 = (0..k).map(|i| r[i] * x[k - 1 - i]).sum();

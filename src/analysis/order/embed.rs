@@ -183,16 +183,16 @@ fn jacobi_eigen(mut a: Vec<Vec<f64>>) -> Vec<(f64, Vec<f64>)> {
                 let t = if theta == 0.0 { 1.0 } else { t };
                 let c = 1.0 / (t * t + 1.0).sqrt();
                 let s = t * c;
-                for k in 0..d {
-                    let (akp, akq) = (a[k][p], a[k][q]);
-                    a[k][p] = c * akp - s * akq;
-                    a[k][q] = s * akp + c * akq;
+                for row in a.iter_mut() {
+                    let (akp, akq) = (row[p], row[q]);
+                    row[p] = c * akp - s * akq;
+                    row[q] = s * akp + c * akq;
                 }
-                for k in 0..d {
-                    let (apk, aqk) = (a[p][k], a[q][k]);
-                    a[p][k] = c * apk - s * aqk;
-                    a[q][k] = s * apk + c * aqk;
+                let (mut row_p, mut row_q) = (std::mem::take(&mut a[p]), std::mem::take(&mut a[q]));
+                for (apk, aqk) in row_p.iter_mut().zip(row_q.iter_mut()) {
+                    (*apk, *aqk) = (c * *apk - s * *aqk, s * *apk + c * *aqk);
                 }
+                (a[p], a[q]) = (row_p, row_q);
                 for row in v.iter_mut() {
                     let (vp, vq) = (row[p], row[q]);
                     row[p] = c * vp - s * vq;

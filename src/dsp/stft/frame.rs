@@ -12,8 +12,6 @@ use crate::dsp::real_fft::RealFft;
 pub struct FrameAnalysis<T: FftNum> {
     fft: RealFft<T>,
     window: Vec<T>,
-    /// A frame given in two pieces, joined.
-    joined: Vec<T>,
 }
 
 impl<T: FftNum> FrameAnalysis<T> {
@@ -21,7 +19,6 @@ impl<T: FftNum> FrameAnalysis<T> {
     pub fn new(planner: &mut FftPlanner<T>, window: Vec<T>) -> Self {
         Self {
             fft: RealFft::new(planner, window.len()).expect("an even FFT size"),
-            joined: vec![T::zero(); window.len()],
             window,
         }
     }
@@ -39,20 +36,13 @@ impl<T: FftNum> FrameAnalysis<T> {
     #[inline(always)]
     pub fn analyze(&mut self, first: &[T], second: &[T], spectrum: &mut [Complex<T>]) {
         debug_assert_eq!(first.len() + second.len(), self.size());
-        if second.is_empty() {
-            self.fft.forward(first, &self.window, spectrum);
-        } else {
-            self.joined[..first.len()].copy_from_slice(first);
-            self.joined[first.len()..].copy_from_slice(second);
-            self.fft.forward(&self.joined, &self.window, spectrum);
-        }
+        (self.fft).forward_parts([first, second], &self.window, spectrum);
     }
 }
 
 /// The inverse FFT of one frame, unnormalised (the sum, not the mean: callers scale).
 pub struct FrameSynthesis<T: FftNum> {
     ifft: RealFft<T>,
-    time: Vec<T>,
 }
 
 impl<T: FftNum> FrameSynthesis<T> {
@@ -60,16 +50,15 @@ impl<T: FftNum> FrameSynthesis<T> {
     pub fn new(planner: &mut FftPlanner<T>, size: usize) -> Self {
         Self {
             ifft: RealFft::new(planner, size).expect("an even FFT size"),
-            time: vec![T::zero(); size],
         }
     }
 
-    /// The frame of `spectrum`, which is used as scratch. The imaginary parts of DC and
-    /// Nyquist, whatever a frame operation did to them, are ignored (a real frame has none).
+    /// The frame of `spectrum`, computed in its storage and read from there. The imaginary
+    /// parts of DC and Nyquist, whatever a frame operation did to them, are ignored (a real
+    /// frame has none).
     #[inline(always)]
-    pub fn synthesize(&mut self, spectrum: &mut [Complex<T>]) -> &[T] {
-        self.ifft.inverse(spectrum, &mut self.time);
-        &self.time
+    pub fn synthesize<'a>(&mut self, spectrum: &'a mut [Complex<T>]) -> &'a [T] {
+        self.ifft.inverse_in_place(spectrum)
     }
 }
 

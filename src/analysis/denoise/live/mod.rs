@@ -431,7 +431,9 @@ impl Learner {
         let (taps, predicted_db) = match &s.state {
             ModeState::Idle => return None,
             ModeState::Reference(stats) => {
-                if !(stats.target_energy() > 1e-6 * stats.input_energy()) {
+                let floor = 1e-6 * stats.input_energy();
+                // Silent, or NaN.
+                if stats.target_energy().partial_cmp(&floor) != Some(std::cmp::Ordering::Greater) {
                     status.set_note("Reference input is silent: route the clean signal to it");
                     return None;
                 }

@@ -75,8 +75,8 @@ impl<const K: usize> Tree<K> {
         for depth in 0.. {
             let n = &mut self.nodes[node];
             n.mass += 1.0;
-            for c in 0..K {
-                n.sum[c] += point[c];
+            for (s, x) in n.sum.iter_mut().zip(point) {
+                *s += x;
             }
             if n.children == 0 {
                 if n.first == usize::MAX {

@@ -84,8 +84,8 @@ pub(super) fn dense_affinities(features: &[Vec<f64>], perplexity: f64) -> Vec<f6
 /// A sparse symmetric matrix by rows: row i's entries are `columns` and `values` in
 /// `starts[i]..starts[i + 1]`, columns ascending. Values are single precision: t-SNE's
 /// iterations stream the whole matrix each time, so its size sets their speed. Only
-/// `sparse_affinities` makes one, so every column is below the number of rows (the attraction's
-/// gathers rely on it).
+/// `sparse_affinities` makes one, so every column is below the number of rows (the
+/// attraction's unchecked loads rely on it).
 pub(super) struct Sparse {
     starts: Vec<usize>,
     columns: Vec<u32>,

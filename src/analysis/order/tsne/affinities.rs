@@ -4,6 +4,7 @@
 
 use std::collections::BinaryHeap;
 
+use super::helper::in_two;
 use crate::analysis::order::pairwise::{pairwise, squared_distances, Sum};
 
 /// The conditional affinities p(j|i) of one point over `distances` (squared, to its
@@ -114,31 +115,34 @@ pub(super) fn sparse_affinities(features: &[Vec<f64>], perplexity: f64) -> Spars
     let n = features.len();
     let k = ((3.0 * perplexity + 1.0) as usize).clamp(1, n - 1);
     let entropy = perplexity.min(k as f64).max(1.0).ln();
-    // Row i's neighbours and p(j|i) / 2n at i·k..(i + 1)·k.
-    let mut conditionals: Vec<(u32, f64)> = Vec::with_capacity(n * k);
-    let mut heap = BinaryHeap::with_capacity(k + 1);
-    // Distances for `ROWS` rows at a time, so the other rows are read once per block
-    // rather than once per row.
-    const ROWS: usize = 32;
-    let mut block = vec![0.0; ROWS * n];
-    for i in 0..n {
-        let r = i % ROWS;
-        if r == 0 {
-            let rows = &features[i..(i + ROWS).min(n)];
-            pairwise(
-                rows,
-                features,
-                Sum::SquaredDifference,
-                false,
-                &mut block[..rows.len() * n],
-            );
+    // Row i's neighbours and p(j|i) / 2n at i·k..(i + 1)·k, the rows in two halves at once.
+    let conditionals = in_two(n, |rows| {
+        let mut conditionals: Vec<(u32, f64)> = Vec::with_capacity(rows.len() * k);
+        let mut heap = BinaryHeap::with_capacity(k + 1);
+        // Distances for `ROWS` rows at a time, so the other rows are read once per block
+        // rather than once per row.
+        const ROWS: usize = 32;
+        let mut block = vec![0.0; ROWS * n];
+        for (r, i) in rows.clone().enumerate() {
+            let r = r % ROWS;
+            if r == 0 {
+                let block_rows = &features[i..(i + ROWS).min(rows.end)];
+                pairwise(
+                    block_rows,
+                    features,
+                    Sum::SquaredDifference,
+                    false,
+                    &mut block[..block_rows.len() * n],
+                );
+            }
+            let nearest = nearest(&block[r * n..(r + 1) * n], i, k, &mut heap);
+            let distances: Vec<f64> = nearest.iter().map(|(_, d)| *d).collect();
+            let p = conditional(&distances, entropy);
+            let pairs = nearest.iter().zip(p);
+            conditionals.extend(pairs.map(|((j, _), v)| (*j, v / (2.0 * n as f64))));
         }
-        let nearest = nearest(&block[r * n..(r + 1) * n], i, k, &mut heap);
-        let distances: Vec<f64> = nearest.iter().map(|(_, d)| *d).collect();
-        let p = conditional(&distances, entropy);
-        let pairs = nearest.iter().zip(p);
-        conditionals.extend(pairs.map(|((j, _), v)| (*j, v / (2.0 * n as f64))));
-    }
+        conditionals
+    });
     symmetrised(n, k, &conditionals)
 }
 

@@ -9,16 +9,25 @@
 //! order, so both give the same bits. (Single precision, twice as many lanes, was no faster
 //! and stranded more frames of tight clusters in one-dimensional embeddings.)
 
+use std::ops::Range;
+
 use super::affinities::Sparse;
 use crate::dsp::wide::with_avx;
 
-/// The attraction, times `scale`, of every point of `y` into `grad` (n points of K
-/// coordinates).
-pub(super) fn attraction<const K: usize>(p: &Sparse, y: &[f64], scale: f64, grad: &mut [f64]) {
+/// The attraction, times `scale`, of the points `rows` of `y` into `grad` (n points of K
+/// coordinates in `y`, `rows.len()` points in `grad`).
+pub(super) fn attraction<const K: usize>(
+    p: &Sparse,
+    y: &[f64],
+    scale: f64,
+    rows: Range<usize>,
+    grad: &mut [f64],
+) {
     assert_eq!(y.len(), p.rows() * K, "a point per row of P");
+    assert_eq!(grad.len(), rows.len() * K, "a gradient per row asked for");
     #[cfg(target_arch = "x86_64")]
     if K == 1 && is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-        for (i, g) in grad.iter_mut().enumerate() {
+        for (i, g) in rows.zip(grad.iter_mut()) {
             let (columns, values) = p.row(i);
             // SAFETY: the CPU has AVX2 and FMA, and P's columns are below its row count, y's
             // length.
@@ -29,7 +38,7 @@ pub(super) fn attraction<const K: usize>(p: &Sparse, y: &[f64], scale: f64, grad
     with_avx(
         #[inline(always)]
         || {
-            for (i, g) in grad.chunks_exact_mut(K).enumerate() {
+            for (i, g) in rows.zip(grad.chunks_exact_mut(K)) {
                 let (columns, values) = p.row(i);
                 let yi: [f64; K] = std::array::from_fn(|c| y[i * K + c]);
                 let sums = row::<K>(yi, y, columns, values);

@@ -8,11 +8,17 @@
 //!   attraction summed over those, the repulsion from a tree (`barnes_hut`). O(n log n).
 //! - FFT: the same sparse P, the repulsion interpolated on a grid (`interpolation`). O(n) in
 //!   one dimension; two-dimensional embeddings (pictures) take Barnes-Hut's tree instead.
+//!
+//! With sparse P and a second core, the neighbour search and part of each iteration's
+//! attraction run on a helper thread (`helper`), with the same bits as on one.
 
 mod affinities;
 mod attraction;
 mod barnes_hut;
+mod helper;
 mod interpolation;
+
+use std::sync::Arc;
 
 use rand::{Rng, SeedableRng};
 
@@ -21,6 +27,7 @@ use crate::dsp::wide::with_avx;
 use affinities::{dense_affinities, sparse_affinities, Sparse};
 use attraction::attraction;
 use barnes_hut::Tree;
+use helper::AttractionHelper;
 use interpolation::Interpolation;
 
 crate::choice! {
@@ -60,9 +67,17 @@ impl Default for TsneSettings {
 /// How the gradient is computed: from dense affinities and all pairs, or from sparse ones with
 /// the repulsion approximated.
 enum Gradient {
-    Exact { p: Vec<f64>, kernel: Vec<f64> },
-    BarnesHut { p: Sparse },
-    Fft { p: Sparse, grid: Box<Interpolation> },
+    Exact {
+        p: Vec<f64>,
+        kernel: Vec<f64>,
+    },
+    BarnesHut {
+        p: Arc<Sparse>,
+    },
+    Fft {
+        p: Arc<Sparse>,
+        grid: Box<Interpolation>,
+    },
 }
 
 impl Gradient {
@@ -74,18 +89,37 @@ impl Gradient {
                 kernel: vec![0.0; n * n],
             },
             TsneMethod::BarnesHut => Gradient::BarnesHut {
-                p: sparse_affinities(features, settings.perplexity),
+                p: Arc::new(sparse_affinities(features, settings.perplexity)),
             },
             TsneMethod::Fft => Gradient::Fft {
-                p: sparse_affinities(features, settings.perplexity),
+                p: Arc::new(sparse_affinities(features, settings.perplexity)),
                 grid: Box::new(Interpolation::new()),
             },
         }
     }
 
-    /// The gradient of KL(P‖Q) at `y` (n points of K coordinates), P scaled by `exaggeration`.
-    fn compute<const K: usize>(&mut self, y: &[f64], exaggeration: f64, grad: &mut [f64]) {
+    /// A thread for the attraction of some of the rows, when sparse P has enough of them.
+    fn helper<const K: usize>(&self) -> Option<AttractionHelper<K>> {
+        match self {
+            Gradient::Exact { .. } => None,
+            Gradient::BarnesHut { p } | Gradient::Fft { p, .. } => AttractionHelper::new(p.clone()),
+        }
+    }
+
+    /// The gradient of KL(P‖Q) at `y` (n points of K coordinates), P scaled by `exaggeration`;
+    /// `helper` (from `helper`) computes the attraction of its rows meanwhile.
+    fn compute<const K: usize>(
+        &mut self,
+        y: &[f64],
+        exaggeration: f64,
+        grad: &mut [f64],
+        mut helper: Option<&mut AttractionHelper<K>>,
+    ) {
         let n = y.len() / K;
+        let scale = 4.0 * exaggeration;
+        if let Some(helper) = helper.as_mut() {
+            helper.start(y, scale);
+        }
         let mut repulsion = vec![0.0f64; n * K];
         let (p, z) = match self {
             Gradient::Exact { p, kernel } => {
@@ -111,7 +145,11 @@ impl Gradient {
                 (&*p, z)
             }
         };
-        attraction::<K>(p, y, 4.0 * exaggeration, grad);
+        let first = helper.as_ref().map_or(0, |h| h.split());
+        attraction::<K>(p, y, scale, first..n, &mut grad[first * K..]);
+        if let Some(helper) = helper {
+            helper.finish(grad);
+        }
         for (g, r) in grad.iter_mut().zip(&repulsion) {
             *g -= 4.0 * r / z;
         }
@@ -180,6 +218,7 @@ fn tsne<const K: usize>(features: &[Vec<f64>], settings: &TsneSettings) -> Vec<V
     let rate = (n as f64 / 12.0 / 4.0).max(50.0);
     let (mut update, mut gains) = (vec![0.0f64; n * K], vec![1.0f64; n * K]);
     let mut grad = vec![0.0; n * K];
+    let mut helper = gradient.helper::<K>();
     for iteration in 0..settings.iterations {
         let (exaggeration, momentum) = if iteration < 250 {
             (12.0, 0.5)
@@ -190,7 +229,7 @@ fn tsne<const K: usize>(features: &[Vec<f64>], settings: &TsneSettings) -> Vec<V
             update.fill(0.0);
             gains.fill(1.0);
         }
-        gradient.compute::<K>(&y, exaggeration, &mut grad);
+        gradient.compute::<K>(&y, exaggeration, &mut grad, helper.as_mut());
         for ((yi, (u, g)), gr) in y
             .iter_mut()
             .zip(update.iter_mut().zip(gains.iter_mut()))

@@ -24,14 +24,19 @@ pub fn pca(features: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
     mean.iter_mut().for_each(|m| *m /= n as f64);
     // Centred and transposed: a row per feature, so the covariance's sums run along rows.
     let mut columns = vec![vec![0.0; n]; d];
-    // Eight rows at a time, so each column is written a cache line at once.
-    for (block, rows) in features.chunks(8).enumerate() {
+    // Eight rows at a time, so each column is written a cache line at once (the rows' ends
+    // are fixed first, so the loads need no bounds checks).
+    let (blocks, rest) = features.as_chunks::<8>();
+    for (block, rows) in blocks.iter().enumerate() {
+        let rows = rows.each_ref().map(|row| &row[..d]);
         for (j, (column, m)) in columns.iter_mut().zip(&mean).enumerate() {
-            let column = &mut column[8 * block..][..rows.len()];
-            column
-                .iter_mut()
-                .zip(rows)
-                .for_each(|(c, row)| *c = row[j] - m);
+            let centred: [f64; 8] = std::array::from_fn(|r| rows[r][j] - m);
+            column[8 * block..][..8].copy_from_slice(&centred);
+        }
+    }
+    for (i, row) in (8 * blocks.len()..).zip(rest) {
+        for (column, (x, m)) in columns.iter_mut().zip(row.iter().zip(&mean)) {
+            column[i] = x - m;
         }
     }
     if n < d {

@@ -4,6 +4,7 @@
 
 pub mod embed;
 pub mod features;
+mod join;
 mod pairwise;
 pub mod tsne;
 

@@ -7,7 +7,10 @@
 //! (l₀ + l₁) + (l₂ + l₃) + the tail, so a pair's sum has the same bits whatever block it falls
 //! in. The block is written with AVX2 intrinsics, because the compiler's vectoriser packs
 //! plain array code for it along the wrong axis, with a portable twin of the same arithmetic
-//! (fused multiply-adds round once either way, so both give the same bits).
+//! (fused multiply-adds round once either way, so both give the same bits). Large sums are cut
+//! into two parts of the rows, computed at once on two cores (`join`).
+
+use super::join::join;
 
 /// What is summed over the coordinates.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -126,7 +129,8 @@ unsafe fn block_avx<const R: usize, const C: usize>(
     sums
 }
 
-/// The blocks of rows `r0..r0 + R` with columns `columns` (pairs of columns, then one left).
+/// The blocks of rows `r0..r0 + R` with columns `columns` (pairs of columns, then one left),
+/// into `out` from row r0's first column on.
 fn row_blocks<const R: usize>(
     a: &[Vec<f64>],
     b: &[Vec<f64>],
@@ -149,7 +153,7 @@ fn row_blocks<const R: usize>(
         };
         let width = if pair { 2 } else { 1 };
         for (r, s) in sums.iter().enumerate() {
-            out[(r0 + r) * nb + c0..][..width].copy_from_slice(&s[..width]);
+            out[r * nb + c0..][..width].copy_from_slice(&s[..width]);
         }
         c0 += width;
     }
@@ -158,6 +162,42 @@ fn row_blocks<const R: usize>(
 /// Bytes of `b`'s rows worked on at a time, so they stay in the core's cache while every row
 /// of `a` meets them.
 const TILE_BYTES: usize = 128 << 10;
+
+/// Sums (coordinates × pairs) past which a second thread pays.
+/// (t-SNE's neighbour search sums 32 rows at a time, below this: its two halves already run on
+/// two threads.)
+const PARALLEL_WORK: usize = 1 << 24;
+
+/// The sums of `pairwise` for rows `rows` of `a`, into `out` from the first of them on (of
+/// pairs with j ≥ i only, when `symmetric`).
+fn rows_of(
+    a: &[Vec<f64>],
+    b: &[Vec<f64>],
+    rows: std::ops::Range<usize>,
+    sum: Sum,
+    symmetric: bool,
+    out: &mut [f64],
+) {
+    let (nb, len) = (b.len(), b[0].len());
+    let tile = (TILE_BYTES / (8 * len.max(1))).max(2) & !1;
+    // The first column a block of rows starting at r0 needs (even, so pairs stay aligned).
+    let first = |r0: usize| if symmetric { r0 - r0 % 2 } else { 0 };
+    for t0 in (0..nb).step_by(tile) {
+        let t1 = (t0 + tile).min(nb);
+        let columns = |r0: usize| first(r0).max(t0)..t1;
+        let mut r0 = rows.start;
+        while r0 + 4 <= rows.end {
+            let out = &mut out[(r0 - rows.start) * nb..];
+            row_blocks::<4>(a, b, r0, columns(r0), sum, out);
+            r0 += 4;
+        }
+        while r0 < rows.end {
+            let out = &mut out[(r0 - rows.start) * nb..];
+            row_blocks::<1>(a, b, r0, columns(r0), sum, out);
+            r0 += 1;
+        }
+    }
+}
 
 /// `out[i · b.len() + j]` = the sum over rows `a[i]` and `b[j]` (all of one length), for all
 /// pairs. With `symmetric` (`a` and `b` the same rows) only pairs with j ≥ i are summed and the
@@ -173,22 +213,16 @@ pub(crate) fn pairwise(a: &[Vec<f64>], b: &[Vec<f64>], sum: Sum, symmetric: bool
         a.iter().chain(b).all(|r| r.len() == len),
         "rows of one length"
     );
-    let tile = (TILE_BYTES / (8 * len.max(1))).max(2) & !1;
-    // The first column a block of rows starting at r0 needs (even, so pairs stay aligned).
-    let first = |r0: usize| if symmetric { r0 - r0 % 2 } else { 0 };
-    for t0 in (0..nb).step_by(tile) {
-        let t1 = (t0 + tile).min(nb);
-        let columns = |r0: usize| first(r0).max(t0)..t1;
-        let mut r0 = 0;
-        while r0 + 4 <= na {
-            row_blocks::<4>(a, b, r0, columns(r0), sum, out);
-            r0 += 4;
-        }
-        while r0 < na {
-            row_blocks::<1>(a, b, r0, columns(r0), sum, out);
-            r0 += 1;
-        }
-    }
+    // Rows in two parts (a multiple of four apart) at once when there is much to sum: the first
+    // rows have more pairs when only j ≥ i are summed.
+    let share = if symmetric { 0.3 } else { 0.5 };
+    let split = ((na as f64 * share) as usize) & !3;
+    let (first, second) = out.split_at_mut(split * nb);
+    join(
+        na * nb * len >= PARALLEL_WORK,
+        || rows_of(a, b, 0..split, sum, symmetric, first),
+        || rows_of(a, b, split..na, sum, symmetric, second),
+    );
     if symmetric {
         for i in 0..na {
             for j in 0..i {
@@ -231,11 +265,21 @@ mod tests {
     }
 
     /// Every pair, at every position in a block and at the edges (counts not multiples of the
-    /// block, lengths not multiples of four), gets the bits the portable code gives the pair
+    /// block, lengths not multiples of four), in either part of the rows when the work is cut
+    /// in two (the last case), gets the bits the portable code gives the pair
     /// alone, and the naive sum to rounding.
     #[test]
     fn each_pair_s_sum_is_the_same_in_any_block_and_either_code() {
-        for (na, nb, d) in [(9, 7, 13), (4, 2, 4), (1, 1, 3), (6, 11, 128), (5, 3, 2)] {
+        let parallel = (130, 129, 1003);
+        const { assert!(130 * 129 * 1003 >= PARALLEL_WORK) };
+        for (na, nb, d) in [
+            (9, 7, 13),
+            (4, 2, 4),
+            (1, 1, 3),
+            (6, 11, 128),
+            (5, 3, 2),
+            parallel,
+        ] {
             let (a, b) = (rows(na, d, 1), rows(nb, d, 2));
             let mut out = vec![0.0; na * nb];
             for sum in [Sum::Product, Sum::SquaredDifference] {

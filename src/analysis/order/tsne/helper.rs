@@ -11,28 +11,22 @@ use crossbeam::channel::{bounded, Receiver, Sender};
 
 use super::affinities::Sparse;
 use super::attraction::attraction;
+use crate::analysis::order::join::{join, second_core};
 
 /// Fewer rows than this are not worth a thread.
 const MIN_ROWS: usize = 256;
 
 /// Whether a second thread pays for `n` rows: there are enough, and a second core.
 fn helps(n: usize) -> bool {
-    n >= MIN_ROWS && std::thread::available_parallelism().is_ok_and(|c| c.get() > 1)
+    n >= MIN_ROWS && second_core()
 }
 
 /// `work(0..n)`, computed as `work(0..n / 2)` on a helper thread and `work(n / 2..n)` here,
 /// joined in that order.
 pub(super) fn in_two<T: Send>(n: usize, work: impl Fn(Range<usize>) -> Vec<T> + Sync) -> Vec<T> {
-    if !helps(n) {
-        return work(0..n);
-    }
-    std::thread::scope(|scope| {
-        let first = scope.spawn(|| work(0..n / 2));
-        let second = work(n / 2..n);
-        let mut all = first.join().expect("the helper thread");
-        all.extend(second);
-        all
-    })
+    let (mut first, second) = join(helps(n), || work(0..n / 2), || work(n / 2..n));
+    first.extend(second);
+    first
 }
 
 /// Coordinates in and the attraction's rows out, passed to the helper and back, so nothing is

@@ -161,8 +161,8 @@ impl Export {
     /// module's note). Ardour restores every other control from the session's own values
     /// before the first cycle, so those play right either way (seen: every such export exact).
     fn holds_layout(&self, settings: &[(ParamId, f32)]) -> bool {
-        let layout = settings.iter().filter(|(id, _)| id.spec().layout);
-        layout.into_iter().all(|&(id, value)| {
+        let mut layout = settings.iter().filter(|(id, _)| id.spec().layout);
+        layout.all(|&(id, value)| {
             let saved = self.saved.get(id.spec().id).and_then(|v| {
                 let v = v.as_object()?.values().next()?;
                 v.as_f64().or(v.as_bool().map(|b| b as u8 as f64))

@@ -13,6 +13,21 @@ use crate::dsp::wide::with_avx;
 /// directly instead: subspace iteration crawls there, as the spectrum has many close values.
 /// Signs are arbitrary, as in any PCA.
 pub fn pca(features: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
+    let projections = principal_projections(features, k);
+    (0..features.len())
+        .map(|i| projections.iter().map(|p| p[i]).collect())
+        .collect()
+}
+
+/// The first principal component's projection (see `pca`).
+pub fn pca_1d(features: &[Vec<f64>]) -> Vec<f64> {
+    let mut projections = principal_projections(features, 1);
+    projections.truncate(1);
+    projections.pop().unwrap_or_default()
+}
+
+/// `pca`'s projections, one row per component.
+fn principal_projections(features: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
     let n = features.len();
     let Some(d) = features.first().map(|r| r.len()) else {
         return Vec::new();
@@ -50,22 +65,17 @@ pub fn pca(features: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
 }
 
 /// PCA of centred rows from the rows' Gram matrix: X Xᵀ u = σ² u, and the projection of the
-/// rows on the matching component is σ u.
+/// rows on the matching component is σ u. One row per component.
 fn pca_by_gram(centred: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
-    let n = centred.len();
     let gram = pairwise_rows(centred, centred, Sum::Product, true);
-    let leading: Vec<(f64, Vec<f64>)> = jacobi_eigen(gram).into_iter().take(k).collect();
-    (0..n)
-        .map(|i| {
-            (leading.iter())
-                .map(|(s2, u)| u[i] * s2.max(0.0).sqrt())
-                .collect()
-        })
+    let leading = jacobi_eigen(gram).into_iter().take(k);
+    leading
+        .map(|(s2, u)| u.iter().map(|x| x * s2.max(0.0).sqrt()).collect())
         .collect()
 }
 
 /// PCA from the centred `columns` (a row per feature) by their covariance's leading
-/// eigenvectors.
+/// eigenvectors. One row per component.
 fn pca_by_covariance(columns: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
     let (d, n) = (columns.len(), columns[0].len());
     let cov = pairwise_rows(columns, columns, Sum::Product, true);
@@ -81,18 +91,21 @@ fn pca_by_covariance(columns: &[Vec<f64>], k: usize) -> Vec<Vec<f64>> {
             }
         },
     );
-    (0..n)
-        .map(|i| projections.iter().map(|p| p[i]).collect())
-        .collect()
+    projections
 }
 
-/// The first principal component's projection (see `pca`).
-pub fn pca_1d(features: &[Vec<f64>]) -> Vec<f64> {
-    pca(features, 1).into_iter().map(|r| r[0]).collect()
-}
-
+/// Σ aᵢ·bᵢ in four running sums, so the additions need not wait on one another (a single
+/// sum of subspace iteration's short vectors is bound by the adder's latency).
 fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let ((a, a_tail), (b, b_tail)) = (a.as_chunks::<4>(), b.as_chunks::<4>());
+    let mut lanes = [0.0; 4];
+    for (x, y) in a.iter().zip(b) {
+        for l in 0..4 {
+            lanes[l] += x[l] * y[l];
+        }
+    }
+    let tail: f64 = a_tail.iter().zip(b_tail).map(|(x, y)| x * y).sum();
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + tail
 }
 
 /// Makes `vectors` orthonormal in place (modified Gram-Schmidt).
@@ -293,21 +306,26 @@ pub(crate) mod tests {
         let columns: Vec<Vec<f64>> = (0..64)
             .map(|j| centred.iter().map(|r| r[j]).collect())
             .collect();
+        // One row per component.
         let (gram, cov) = (pca_by_gram(&centred, 2), pca_by_covariance(&columns, 2));
+        assert_eq!((gram.len(), cov.len()), (2, 2));
         for c in 0..2 {
             let sign = (0..30)
-                .map(|i| gram[i][c] * cov[i][c])
+                .map(|i| gram[c][i] * cov[c][i])
                 .sum::<f64>()
                 .signum();
             for i in 0..30 {
-                let (a, b) = (sign * gram[i][c], cov[i][c]);
+                let (a, b) = (sign * gram[c][i], cov[c][i]);
                 assert!(
                     (a - b).abs() < 1e-8 * (1.0 + b.abs()),
                     "row {i}, axis {c}: {a} vs {b}"
                 );
             }
         }
-        assert_eq!(pca(&rows, 2), gram);
+        // `pca` gives a row per frame, and `pca_1d` the first component.
+        let per_frame: Vec<Vec<f64>> = (0..30).map(|i| vec![gram[0][i], gram[1][i]]).collect();
+        assert_eq!(pca(&rows, 2), per_frame);
+        assert_eq!(pca_1d(&rows), gram[0]);
     }
 
     #[test]

@@ -184,9 +184,9 @@ fn tsne_keeps_the_frames_of_each_distinct_note_together() {
 }
 
 /// FFT-interpolated t-SNE reaches the divergence exact t-SNE reaches (KL against exact
-/// affinities) on 400 frames of real music each: within 4 %, the part left being P's cut to
-/// 3·perplexity neighbours (a grid four times finer changes it by 0.3 %), and no further than
-/// Barnes-Hut, scikit-learn's method, which has the same cut.
+/// affinities) on 400 frames of real music each: within 2 % (the part left is P's cut to
+/// 4·perplexity neighbours; a grid four times finer changes it by 0.3 %), and at least as low
+/// as Barnes-Hut, scikit-learn's method, over the same P.
 #[test]
 fn fft_tsne_reaches_the_exact_divergence() {
     use phasewright::analysis::order::tsne::{kl_divergence, tsne_1d, TsneMethod, TsneSettings};
@@ -205,12 +205,11 @@ fn fft_tsne_reaches_the_exact_divergence() {
         let [exact, barnes_hut, fft] =
             [TsneMethod::Exact, TsneMethod::BarnesHut, TsneMethod::Fft].map(divergence);
         eprintln!("{name}: KL exact {exact:.4}, Barnes-Hut {barnes_hut:.4}, FFT {fft:.4}");
-        let off = |kl: f64| (kl / exact - 1.0).abs();
-        assert!(off(fft) < 0.04, "{name}: {fft} against {exact}");
         assert!(
-            off(fft) <= off(barnes_hut) + 0.002,
-            "{name}: {fft}, {barnes_hut}"
+            (fft / exact - 1.0).abs() < 0.02,
+            "{name}: {fft} against {exact}"
         );
+        assert!(fft <= barnes_hut * 1.002, "{name}: {fft}, {barnes_hut}");
     }
 }
 

@@ -110,10 +110,13 @@ impl Sparse {
 }
 
 /// Sparse symmetric affinities: each point's conditional affinities over its
-/// min(n - 1, 3·perplexity + 1) nearest neighbours, then (P + Pᵀ) / 2n.
+/// min(n - 1, 4·perplexity + 1) nearest neighbours, then (P + Pᵀ) / 2n. scikit-learn cuts at
+/// 3·perplexity; the affinity that cut loses held the KL divergence (against the exact P) of
+/// the piano's frames 3.5 % above the exact method's, and 4·perplexity brings it within 1 %
+/// for a tenth more time.
 pub(super) fn sparse_affinities(features: &[Vec<f64>], perplexity: f64) -> Sparse {
     let n = features.len();
-    let k = ((3.0 * perplexity + 1.0) as usize).clamp(1, n - 1);
+    let k = ((4.0 * perplexity + 1.0) as usize).clamp(1, n - 1);
     let entropy = perplexity.min(k as f64).max(1.0).ln();
     // Row i's neighbours and p(j|i) / 2n at i·k..(i + 1)·k, the rows in two halves at once.
     let conditionals = in_two(n, |rows| {

@@ -4,7 +4,7 @@
 //!
 //! - Exact: affinities over all pairs, the gradient summed over all pairs. O(n²) time and memory
 //!   per iteration.
-//! - Barnes-Hut: affinities over each point's 3·perplexity nearest neighbours (a sparse P), the
+//! - Barnes-Hut: affinities over each point's 4·perplexity nearest neighbours (a sparse P), the
 //!   attraction summed over those, the repulsion from a tree (`barnes_hut`). O(n log n).
 //! - FFT: the same sparse P, the repulsion interpolated on a grid (`interpolation`). O(n) in
 //!   one dimension; two-dimensional embeddings (pictures) take Barnes-Hut's tree instead.

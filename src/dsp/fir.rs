@@ -377,8 +377,14 @@ impl FirFilter {
         }
     }
 
+    /// True while the filter passes its input through unchanged (no taps yet, or an identity,
+    /// and nothing fading out).
+    pub fn passes_through(&self) -> bool {
+        self.current.is_identity() && !self.is_fading()
+    }
+
     pub fn process(&mut self, io: &mut [&mut [f32]]) {
-        if self.current.is_identity() && !self.is_fading() {
+        if self.passes_through() {
             self.keep_history(io);
             return;
         }

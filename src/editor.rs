@@ -140,8 +140,9 @@ impl NiceEguiApp for EditorApp {
             }
         ));
         ui.label(format!(
-            "Background jobs dropped: {}",
-            status.dropped_jobs.load(Ordering::Relaxed)
+            "Background jobs dropped: {}, failed: {}",
+            status.dropped_jobs.load(Ordering::Relaxed),
+            status.failed_jobs.load(Ordering::Relaxed)
         ));
         ui.separator();
         let taps = shared.taps.get();

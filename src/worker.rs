@@ -9,6 +9,8 @@
 //!   and its result travel in the same box, which comes back to be reused, so submitting
 //!   allocates nothing.
 //! - Long jobs check a `Cancel` between iterations and stop when their owner supersedes them.
+//! - A job that panics (a bug) loses only its result: it comes back marked failed and counted,
+//!   and neither the lane's thread nor, offline, the host's audio thread goes down with it.
 //!
 //! The audio side never waits: `submit` fails (and counts the drop) when a lane is full, `poll`
 //! returns `None` when nothing is ready. In offline rendering the same jobs run inline, to
@@ -17,6 +19,7 @@
 //! lead (`engine::pace`), waits for the threads (`wait_idle`) within that lead.
 
 use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -43,6 +46,8 @@ pub trait Job: Any + Send {
     fn lane(&self) -> Lane;
     /// The engine stage the job returns to.
     fn owner(&self) -> usize;
+    /// Marks the job as one that panicked: its owner must not use what it holds.
+    fn fail(&mut self);
     /// The box as `Any`, for its owner to take back its own type (no allocation).
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
 }
@@ -93,6 +98,7 @@ struct Shared {
     spent: ArrayQueue<Spent>,
     stop: AtomicBool,
     dropped_jobs: AtomicU64,
+    failed_jobs: AtomicU64,
     /// Jobs queued on the threads, and those back among the results: equal when idle.
     queued: AtomicU64,
     finished: AtomicU64,
@@ -115,6 +121,7 @@ impl Worker {
             spent: ArrayQueue::new(SPENT_CAPACITY),
             stop: AtomicBool::new(false),
             dropped_jobs: AtomicU64::new(0),
+            failed_jobs: AtomicU64::new(0),
             queued: AtomicU64::new(0),
             finished: AtomicU64::new(0),
         });
@@ -154,7 +161,7 @@ impl Worker {
                     })
             }
             Executor::Inline { permit } => {
-                permit(&mut || job.run());
+                permit(&mut || run_contained(&self.shared, &mut job));
                 // Room is certain: results hold every request there is.
                 self.shared.results.push(job)
             }
@@ -231,6 +238,11 @@ impl Worker {
     pub fn dropped_jobs(&self) -> u64 {
         self.shared.dropped_jobs.load(Ordering::Relaxed)
     }
+
+    /// Jobs that panicked, since the worker started.
+    pub fn failed_jobs(&self) -> u64 {
+        self.shared.failed_jobs.load(Ordering::Relaxed)
+    }
 }
 
 impl Drop for Worker {
@@ -251,7 +263,7 @@ fn run_lane(shared: &Shared, lane: usize) {
             std::thread::park_timeout(IDLE_POLL);
             continue;
         };
-        job.run();
+        run_contained(shared, &mut job);
         // Wait for room rather than drop a finished job; the audio side drains the queue.
         while let Err(back) = shared.results.push(job) {
             if shared.stop.load(Ordering::Acquire) {
@@ -262,6 +274,15 @@ fn run_lane(shared: &Shared, lane: usize) {
             std::thread::park_timeout(IDLE_POLL);
         }
         shared.finished.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// Runs `job` so that a panic in it (a bug) costs only its result: the job goes back marked
+/// failed and is counted, and the lane's thread, or offline the host's audio thread, goes on.
+fn run_contained(shared: &Shared, job: &mut Box<dyn Job>) {
+    if catch_unwind(AssertUnwindSafe(|| job.run())).is_err() {
+        job.fail();
+        shared.failed_jobs.fetch_add(1, Ordering::Relaxed);
     }
 }
 

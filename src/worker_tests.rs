@@ -178,3 +178,40 @@ fn a_stale_result_goes_back_to_the_pool() {
     assert!(slot.receive(worker.poll().unwrap()).is_none());
     assert!(slot.all_home());
 }
+
+/// Squares its input, and panics (a stand-in for a bug) when the input is odd.
+struct SquareEven(u64, u64);
+
+impl Work for SquareEven {
+    const LANE: Lane = Lane::Short;
+    fn run(&mut self, _: &Cancel) {
+        assert!(self.0 % 2 == 0, "odd input");
+        self.1 = self.0 * self.0;
+    }
+}
+
+/// A job that panics costs only its result, on the threads and inline: it comes back, is
+/// counted and recycled, and the next job runs as usual.
+#[test]
+fn a_panicking_job_is_counted_and_recycled_and_the_worker_goes_on() {
+    for executor in [Executor::Thread, Executor::Inline { permit: |f| f() }] {
+        let worker = Worker::new(executor, "test-worker");
+        let mut slot = JobSlot::new(0, 1, || SquareEven(0, 0));
+        for (x, expected) in [(3, None), (4, Some(16)), (5, None), (6, Some(36))] {
+            let mut request = slot.take().unwrap();
+            request.work.0 = x;
+            assert!(slot.submit(request, &worker));
+            let result = slot.receive(wait_for(|| worker.poll()));
+            assert_eq!(
+                result.as_ref().map(|r| r.work.1),
+                expected,
+                "{executor:?}, {x}"
+            );
+            if let Some(result) = result {
+                slot.recycle(result);
+            }
+            assert!(slot.all_home());
+        }
+        assert_eq!(worker.failed_jobs(), 2, "{executor:?}");
+    }
+}

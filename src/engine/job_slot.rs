@@ -27,6 +27,8 @@ pub trait Work: Send + 'static {
 pub struct Request<W> {
     owner: usize,
     generation: u64,
+    /// The work panicked: what it holds is not a result.
+    failed: bool,
     current: Arc<AtomicU64>,
     pub work: W,
 }
@@ -45,6 +47,10 @@ impl<W: Work> Job for Request<W> {
 
     fn owner(&self) -> usize {
         self.owner
+    }
+
+    fn fail(&mut self) {
+        self.failed = true;
     }
 
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
@@ -70,6 +76,7 @@ impl<W: Work> JobSlot<W> {
                 Box::new(Request {
                     owner,
                     generation: 0,
+                    failed: false,
                     current: generation.clone(),
                     work: make(),
                 })
@@ -101,6 +108,7 @@ impl<W: Work> JobSlot<W> {
     /// and `false` is returned.
     pub fn submit(&mut self, mut request: Box<Request<W>>, worker: &Worker) -> bool {
         request.generation = self.generation.load(Ordering::Relaxed);
+        request.failed = false;
         match worker.submit(request) {
             Ok(()) => true,
             Err(job) => {
@@ -124,7 +132,7 @@ impl<W: Work> JobSlot<W> {
     }
 
     /// Takes back a finished job of this slot: the request if its result is current, `None`
-    /// if it was stale (it is back in the pool).
+    /// if it was stale or its work panicked (it is back in the pool).
     pub fn receive(&mut self, job: Box<dyn Job>) -> Option<Box<Request<W>>> {
         self.receive_any(job.into_any())
     }
@@ -134,7 +142,7 @@ impl<W: Work> JobSlot<W> {
             debug_assert!(false, "a job came back to the wrong slot");
             return None;
         };
-        if request.generation == self.generation.load(Ordering::Relaxed) {
+        if !request.failed && request.generation == self.generation.load(Ordering::Relaxed) {
             Some(request)
         } else {
             self.recycle(request);

@@ -211,6 +211,8 @@ impl Engine {
             .store(self.layout_pending(), Ordering::Relaxed);
         s.dropped_jobs
             .store(self.worker.dropped_jobs(), Ordering::Relaxed);
+        s.failed_jobs
+            .store(self.worker.failed_jobs(), Ordering::Relaxed);
         s.ahead_s.store(self.pace.ahead() as f32, Ordering::Relaxed);
         for stage in self.stages.all() {
             stage.publish(&self.shared);

@@ -30,6 +30,8 @@ pub struct EngineStatus {
     /// A new layout waits for the host to re-activate the plugin.
     pub layout_pending: AtomicBool,
     pub dropped_jobs: AtomicU64,
+    /// Background jobs that panicked (a bug): their results were thrown away.
+    pub failed_jobs: AtomicU64,
     /// Seconds of audio handed back ahead of real time (see `engine::pace`): near the host's
     /// buffer when playing live, growing in a faster render.
     pub ahead_s: AtomicF32,

@@ -37,13 +37,7 @@ impl HostParam {
                 FloatParam::new(spec.name, spec.default, FloatRange::Linear { min, max })
                     .with_unit(" dB")
                     .with_step_size(0.1)
-                    .with_value_to_string(Arc::new(move |v| {
-                        if v <= min {
-                            "-inf".into()
-                        } else {
-                            format!("{v:.1}")
-                        }
-                    })),
+                    .with_value_to_string(Arc::new(move |v| decibels_text(v, min))),
             ),
             ParamKind::Fraction => HostParam::Float(
                 FloatParam::new(
@@ -242,9 +236,35 @@ unsafe impl Params for PluginParams {
     }
 }
 
+/// A level to a tenth of a dB; the floor is "-inf". A level just below zero reads "0.0", not
+/// "-0.0", so the text reads back as the value it names.
+fn decibels_text(v: f32, min: f32) -> String {
+    if v <= min {
+        "-inf".into()
+    } else {
+        // Adding zero turns a negative zero positive.
+        format!("{:.1}", (v * 10.0).round() / 10.0 + 0.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decibels_read_to_a_tenth_without_a_negative_zero() {
+        let cases = [
+            (-60.0, "-inf"),
+            (-0.04, "0.0"),
+            (-0.06, "-0.1"),
+            (0.04, "0.0"),
+            (-12.34, "-12.3"),
+            (6.0, "6.0"),
+        ];
+        for (v, text) in cases {
+            assert_eq!(decibels_text(v, -60.0), text, "{v}");
+        }
+    }
 
     fn params() -> (PluginParams, Arc<EngineShared>) {
         let shared = Arc::new(EngineShared::default());

@@ -80,6 +80,12 @@ impl Padding {
         for _ in 0..log2_t {
             (start, end) = (start.div_ceil(2), end.div_ceil(2));
         }
+        // A signal shorter than the averaging scale can fall between two of its frames.
+        if start == end {
+            return Err(format!(
+                "a signal of {shape} samples gives no frame at an averaging scale of 2^{log2_t}"
+            ));
+        }
         Ok(Self {
             padded,
             left,

@@ -79,6 +79,34 @@ fn lengths_too_short_for_the_averaging_scale_and_bad_settings_are_refused() {
     assert!(Scattering::new(6, 8, (8, 1)).is_err());
     assert!(Scattering::new(0, 4096, (8, 1)).is_err());
     assert!(Scattering::new(6, 4096, (0, 1)).is_err());
+    // 512 samples padded to 1024 span 256..768: inside a single frame of 2^10, so none.
+    assert!(Scattering::new(10, 512, (8, 1)).is_err());
+}
+
+#[test]
+fn every_length_either_is_refused_or_transforms_into_at_least_one_frame() {
+    // The frame bounds, for every length and averaging scale (cheap: no filters).
+    for log2_t in 0..=13 {
+        for shape in 2..9000 {
+            for support in [1, 50, 3000] {
+                if let Ok(p) = Padding::new(shape, log2_t, support) {
+                    assert!(p.start < p.end, "2^{log2_t}, {shape} samples");
+                }
+            }
+        }
+    }
+    // Whole transforms at the lengths where frames begin to fit: around each power of two.
+    for j in 1..=12 {
+        for shape in (1..=13).flat_map(|k| [(1 << k) - 1, 1 << k, (1 << k) + 1]) {
+            let Ok(mut s) = Scattering::new(j, shape, (4, 1)) else {
+                continue;
+            };
+            assert!(s.frames() > 0, "J {j}, {shape} samples");
+            let mut out = vec![0.0; s.paths().len() * s.frames()];
+            s.transform(&noise(shape, 7), &mut out);
+            assert!(out.iter().all(|v| v.is_finite()), "J {j}, {shape} samples");
+        }
+    }
 }
 
 #[test]

@@ -11,7 +11,7 @@ use nice_plug_egui::{
 };
 
 use crate::analysis::denoise::live::LearnMode;
-use crate::dsp::fir::magnitude_response_db;
+use crate::dsp::filter_response::magnitude_response_db;
 use crate::params::host::{HostParam, PluginParams};
 use crate::params::presets::FACTORY;
 use crate::params::{Choice, Group, ParamId, ALL_PARAMS};

@@ -185,7 +185,7 @@ struct SquareEven(u64, u64);
 impl Work for SquareEven {
     const LANE: Lane = Lane::Short;
     fn run(&mut self, _: &Cancel) {
-        assert!(self.0 % 2 == 0, "odd input");
+        assert!(self.0.is_multiple_of(2), "odd input");
         self.1 = self.0 * self.0;
     }
 }

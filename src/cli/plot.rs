@@ -7,7 +7,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::dsp::fir::{magnitude_response_db, RESPONSE_FLOOR_DB as FLOOR_DB};
+use crate::dsp::filter_response::{magnitude_response_db, RESPONSE_FLOOR_DB as FLOOR_DB};
 use crate::dsp::stft::{stft, StftLayout};
 
 fn register_font() {

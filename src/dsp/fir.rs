@@ -480,26 +480,6 @@ impl FirFilter {
     }
 }
 
-/// Floor of `magnitude_response_db`: a null reads this.
-pub const RESPONSE_FLOOR_DB: f32 = -100.0;
-
-/// Magnitude response of `taps` in dB at `points` frequencies from 0 to Nyquist.
-pub fn magnitude_response_db(taps: &[f32], points: usize) -> Vec<f32> {
-    let n = (2 * (points - 1)).max(taps.len()).next_power_of_two();
-    let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n);
-    let mut time = vec![0.0f32; n];
-    time[..taps.len()].copy_from_slice(taps);
-    let mut spectrum = fft.make_output_vec();
-    let _ = fft.process(&mut time, &mut spectrum);
-    let step = (n / 2) as f32 / (points - 1) as f32;
-    (0..points)
-        .map(|i| {
-            let c = spectrum[((i as f32 * step).round() as usize).min(n / 2)];
-            (20.0 * c.norm().max(1e-10).log10()).max(RESPONSE_FLOOR_DB)
-        })
-        .collect()
-}
-
 #[cfg(test)]
 #[path = "fir_tests.rs"]
 mod tests;

@@ -1,8 +1,10 @@
 //! Pure signal-processing primitives: they import nothing outside `dsp`, and nothing here
-//! allocates after construction.
+//! allocates after construction except `filter_response`, which the editor and CLI call off the
+//! audio thread.
 
 pub mod denormal;
 pub mod fast_math;
+pub mod filter_response;
 pub mod fir;
 pub mod mel;
 pub mod real_fft;

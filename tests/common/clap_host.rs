@@ -4,27 +4,22 @@
 
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::Ordering;
 
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
 use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
-use clack_extensions::gui::{
-    GuiApiType, GuiConfiguration, GuiSize, HostGui, HostGuiImpl, PluginGui, Window,
-};
-use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
-use clack_extensions::log::{HostLog, HostLogImpl, LogSeverity};
-use clack_extensions::params::{
-    HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
-    ParamInfoFlags, ParamRescanFlags, PluginParams,
-};
+use clack_extensions::gui::{GuiApiType, GuiConfiguration, GuiSize, PluginGui, Window};
+use clack_extensions::latency::PluginLatency;
+use clack_extensions::params::{ParamInfoBuffer, ParamInfoFlags, PluginParams};
 use clack_extensions::render::{PluginRender, RenderMode};
-use clack_extensions::state::{HostState, HostStateImpl, PluginState};
+use clack_extensions::state::PluginState;
 use clack_host::events::event_types::{ParamValueEvent, TransportEvent, TransportFlags};
 use clack_host::events::EventFlags;
 use clack_host::prelude::*;
 use clack_host::utils::{BeatTime, SecondsTime};
 use phasewright::params::{ParamId, ParamKind};
+
+use super::clap_host_handlers::{HostMainThread, HostShared, TestHost};
 
 pub const PLUGIN_ID: &str = "org.phasewright.phasewright";
 
@@ -51,90 +46,6 @@ pub fn bundle() -> PathBuf {
         bundle
     })
     .clone()
-}
-
-pub struct TestHost;
-
-#[derive(Default)]
-pub struct HostShared {
-    restart_requested: AtomicBool,
-    callback_requested: AtomicBool,
-    errors: Mutex<Vec<String>>,
-}
-
-pub struct HostMainThread;
-
-impl<'a> SharedHandler<'a> for HostShared {
-    fn request_restart(&self) {
-        self.restart_requested.store(true, Ordering::SeqCst);
-    }
-    fn request_process(&self) {}
-    fn request_callback(&self) {
-        self.callback_requested.store(true, Ordering::SeqCst);
-    }
-}
-
-impl HostLogImpl for HostShared {
-    fn log(&self, severity: LogSeverity, message: &str) {
-        if matches!(
-            severity,
-            LogSeverity::Error
-                | LogSeverity::Fatal
-                | LogSeverity::PluginMisbehaving
-                | LogSeverity::HostMisbehaving
-        ) {
-            self.errors.lock().unwrap().push(message.to_string());
-        }
-    }
-}
-
-/// nice-plug's CLAP wrapper aborts if the host lacks the gui extension when the editor is made.
-impl HostGuiImpl for HostShared {
-    fn resize_hints_changed(&self) {}
-    fn request_resize(&self, _: GuiSize) -> Result<(), HostError> {
-        Ok(())
-    }
-    fn request_show(&self) -> Result<(), HostError> {
-        Ok(())
-    }
-    fn request_hide(&self) -> Result<(), HostError> {
-        Ok(())
-    }
-    fn closed(&self, _: bool) {}
-}
-
-impl HostParamsImplShared for HostShared {
-    fn request_flush(&self) {}
-}
-
-impl MainThreadHandler<'_> for HostMainThread {}
-
-impl HostParamsImplMainThread for HostMainThread {
-    fn rescan(&self, _: ParamRescanFlags) {}
-    fn clear(&self, _: ClapId, _: ParamClearFlags) {}
-}
-
-impl HostLatencyImpl for HostMainThread {
-    fn changed(&self) {}
-}
-
-impl HostStateImpl for HostMainThread {
-    fn mark_dirty(&self) {}
-}
-
-impl HostHandlers for TestHost {
-    type Shared<'a> = HostShared;
-    type MainThread<'a> = HostMainThread;
-    type AudioProcessor<'a> = ();
-
-    fn declare_extensions(builder: &mut HostExtensions<Self>, _: &Self::Shared<'_>) {
-        builder
-            .register::<HostLog>()
-            .register::<HostGui>()
-            .register::<HostParams>()
-            .register::<HostState>()
-            .register::<HostLatency>();
-    }
 }
 
 /// What the plugin says about one parameter.

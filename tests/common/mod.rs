@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 pub mod clap_host;
+pub mod clap_host_handlers;
 
 use std::path::PathBuf;
 
